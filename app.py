@@ -1,0 +1,18 @@
+"""Zhejiang Construction Market Supervision and Credit Information Platform (浙江省建筑市场监管与诚信信息平台).
+
+This module only assembles: blueprints (routes, event handlers, schedules) and the cross-cutting middleware.
+"""
+
+from chalice import Chalice
+
+from chalicelib.entrypoints import api_audit, api_auth, api_system, api_uploads, events_uploads, schedules
+from chalicelib.entrypoints.middleware import event_middleware, http_middleware
+
+app = Chalice(app_name="cmsp")
+
+for blueprint in (api_system, api_auth, api_uploads, api_audit, events_uploads, schedules):
+    app.register_blueprint(blueprint.bp)
+
+app.register_middleware(http_middleware, "http")
+for event_type in ("sqs", "scheduled"):
+    app.register_middleware(event_middleware, event_type)

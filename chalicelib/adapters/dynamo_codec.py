@@ -1,0 +1,46 @@
+"""Plain Python values <-> DynamoDB typed attribute values (low-level client format)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+def _prepare(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _prepare(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_prepare(v) for v in value]
+    return value
+
+
+def _restore(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _restore(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v) for v in value]
+    if isinstance(value, set):
+        return {_restore(v) for v in value}
+    return value
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    """None values are dropped: DynamoDB attributes are absent rather than null (keeps sparse indexes sparse)."""
+    return {k: _ser.serialize(_prepare(v)) for k, v in data.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _restore(_de.deserialize(v)) for k, v in item.items()}
+
+
+def to_value(value: Any) -> dict[str, Any]:
+    return _ser.serialize(_prepare(value))

@@ -1,0 +1,168 @@
+"""Audit trail (谁录入、谁负责): one entry per state change, append-only, hash-chained per target.
+
+Every entry stores the hash of the previous entry of the same target, so deleting, reordering or editing any
+stored entry breaks the chain at that point; `verify_chain` reports where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from chalicelib.domain.identity import Principal
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+GENESIS_HASH = "0" * 64
+
+
+class AuditAction(StrEnum):
+    """The closed vocabulary of audited actions. Extend it here, never with free text."""
+
+    USER_LOGGED_IN = "USER_LOGGED_IN"
+    USER_LOGIN_FAILED = "USER_LOGIN_FAILED"
+    UPLOAD_REQUESTED = "UPLOAD_REQUESTED"
+    UPLOAD_RECEIVED = "UPLOAD_RECEIVED"
+    UPLOAD_REJECTED = "UPLOAD_REJECTED"
+    UPLOAD_EXPIRED = "UPLOAD_EXPIRED"
+
+
+ACTION_LABELS: dict[AuditAction, str] = {
+    AuditAction.USER_LOGGED_IN: "用户登录",
+    AuditAction.USER_LOGIN_FAILED: "登录失败",
+    AuditAction.UPLOAD_REQUESTED: "申请上传",
+    AuditAction.UPLOAD_RECEIVED: "文件已接收",
+    AuditAction.UPLOAD_REJECTED: "文件被拒收",
+    AuditAction.UPLOAD_EXPIRED: "上传已过期",
+}
+
+
+class RequestMeta(BaseModel):
+    """Where a change came from: the API request or the event that caused it."""
+
+    request_id: str = ""
+    source_ip: str = ""
+
+
+class AuditEntry(BaseModel):
+    target_type: str
+    target_id: str
+    seq: int = Field(ge=1)
+    action: AuditAction
+    actor_subject: str
+    actor_username: str
+    actor_role: str
+    actor_org: str
+    actor_region: str | None = None
+    target_region: str | None = None
+    target_owner: str | None = None
+    at: str  # ISO 8601, UTC
+    request_id: str = ""
+    source_ip: str = ""
+    before_digest: str | None = None
+    after_digest: str | None = None
+    note: str | None = None
+    prev_hash: str
+    hash: str = ""
+
+    @property
+    def target_key(self) -> str:
+        return target_key(self.target_type, self.target_id)
+
+    def at_shanghai(self) -> str:
+        return datetime.fromisoformat(self.at).astimezone(SHANGHAI).isoformat()
+
+    def compute_hash(self) -> str:
+        payload = self.model_dump(mode="json", exclude={"hash"})
+        raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+class AuditDraft(BaseModel):
+    """What a service knows about a change; the writer adds sequence and chain when it commits."""
+
+    target_type: str
+    target_id: str
+    action: AuditAction
+    target_region: str | None = None
+    target_owner: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    note: str | None = None
+
+
+def target_key(target_type: str, target_id: str) -> str:
+    return f"{target_type}#{target_id}"
+
+
+def digest(state: dict[str, Any] | None) -> str | None:
+    if state is None:
+        return None
+    raw = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def utcnow_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def seal(draft: AuditDraft, *, actor: Principal, meta: RequestMeta, seq: int, prev_hash: str, at: str) -> AuditEntry:
+    """Turn a draft into the next chained entry of its target."""
+    entry = AuditEntry(
+        target_type=draft.target_type,
+        target_id=draft.target_id,
+        seq=seq,
+        action=draft.action,
+        actor_subject=actor.subject,
+        actor_username=actor.username,
+        actor_role=actor.role.value,
+        actor_org=actor.org_key,
+        actor_region=actor.region_code,
+        target_region=draft.target_region,
+        target_owner=draft.target_owner,
+        at=at,
+        request_id=meta.request_id,
+        source_ip=meta.source_ip,
+        before_digest=digest(draft.before),
+        after_digest=digest(draft.after),
+        note=draft.note,
+        prev_hash=prev_hash,
+    )
+    return entry.model_copy(update={"hash": entry.compute_hash()})
+
+
+class ChainBreak(BaseModel):
+    seq: int
+    reason: str
+
+
+class ChainReport(BaseModel):
+    target_type: str
+    target_id: str
+    entries: int
+    intact: bool
+    breaks: list[ChainBreak]
+
+
+def verify_chain(target_type: str, target_id: str, entries: list[AuditEntry]) -> ChainReport:
+    """Check sequence continuity, each stored hash, and each link to the previous entry."""
+    breaks: list[ChainBreak] = []
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    for e in sorted(entries, key=lambda x: x.seq):
+        if e.seq != expected_seq:
+            breaks.append(ChainBreak(seq=e.seq, reason=f"序号不连续：应为{expected_seq}"))
+        if e.prev_hash != prev_hash:
+            breaks.append(ChainBreak(seq=e.seq, reason="与前一条记录的哈希链接断开"))
+        if e.compute_hash() != e.hash:
+            breaks.append(ChainBreak(seq=e.seq, reason="记录内容与其哈希不符（可能被篡改）"))
+        prev_hash = e.hash
+        expected_seq = e.seq + 1
+    return ChainReport(
+        target_type=target_type, target_id=target_id, entries=len(entries), intact=not breaks, breaks=breaks
+    )

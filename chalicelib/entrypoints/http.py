@@ -1,0 +1,266 @@
+"""The HTTP edge: one decorator that parses, authenticates, calls a service, maps errors and documents the route.
+
+Every route is declared with `api_route(...)`, which
+- registers the Chalice route on a blueprint,
+- parses the JSON body / query string with the route's pydantic model (400 with field-level Chinese details),
+- verifies the bearer token and checks the route's roles (401 / 403) before the handler runs,
+- maps domain errors to the uniform body `{code, message, details}`,
+- records the route, its models and roles for `/openapi.json`.
+Handlers therefore only call one service function and return a pydantic model.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.domain.audit import RequestMeta
+from chalicelib.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+from chalicelib.domain.identity import Principal, Role
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidInput, 400),
+]
+
+
+class ErrorBody(BaseModel):
+    """统一错误响应"""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+@dataclass
+class Endpoint:
+    path: str
+    method: str
+    summary: str
+    tags: tuple[str, ...]
+    roles: frozenset[Role] | None  # None = public (no token)
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    name: str
+
+
+@dataclass
+class ApiRegistry:
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+
+REGISTRY = ApiRegistry()
+
+
+@dataclass
+class Ctx:
+    """What a handler knows about its request."""
+
+    principal: Principal | None
+    meta: RequestMeta
+    path_params: dict[str, str]
+
+    @property
+    def user(self) -> Principal:
+        if self.principal is None:  # routes with roles always have one; this guards a misdeclared route
+            raise Unauthenticated()
+        return self.principal
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "缺少必填字段",
+    "string_too_short": "内容过短",
+    "string_too_long": "内容过长",
+    "string_type": "应为文本",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为是/否（true/false）",
+    "greater_than": "数值过小",
+    "greater_than_equal": "数值过小",
+    "less_than": "数值过大",
+    "less_than_equal": "数值过大",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "string_pattern_mismatch": "格式不正确",
+    "extra_forbidden": "不允许的字段",
+    "json_invalid": "不是有效的JSON",
+    "model_type": "应为对象",
+    "dict_type": "应为对象",
+    "list_type": "应为列表",
+    "date_from_datetime_parsing": "日期格式应为YYYY-MM-DD",
+    "date_parsing": "日期格式应为YYYY-MM-DD",
+    "value_error": "取值无效",
+}
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+        msg = _PYDANTIC_MESSAGES.get(err.get("type", ""), None)
+        ctx_msg = err.get("msg", "")
+        if err.get("type") == "value_error" and ctx_msg.startswith("Value error, "):
+            msg = ctx_msg.removeprefix("Value error, ")
+        out.append({"field": loc or "(请求体)", "type": err.get("type"), "message": msg or ctx_msg})
+    return out
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+    return Response(
+        body=body,
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+
+
+def error_response(exc: DomainError, request_id: str = "") -> Response:
+    status = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), 400)
+    headers = {"WWW-Authenticate": 'Bearer realm="cmsp"'} if status == 401 else {}
+    if request_id:
+        headers["X-Request-Id"] = request_id
+    return json_response(ErrorBody(code=exc.code, message=exc.message, details=exc.details), status, headers)
+
+
+def encode_cursor(cursor: dict | None) -> str | None:
+    if not cursor:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str | None) -> dict | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, binascii.Error):
+        raise InvalidInput("分页游标无效", details=[{"field": "cursor"}]) from None
+    if not isinstance(value, dict):
+        raise InvalidInput("分页游标无效", details=[{"field": "cursor"}])
+    return value
+
+
+def request_meta(request: Any) -> RequestMeta:
+    ctx = getattr(request, "context", None) or {}
+    identity = ctx.get("identity") or {}
+    headers = request.headers or {}
+    rid = ctx.get("requestId") or headers.get("x-request-id") or ""
+    return RequestMeta(request_id=str(rid), source_ip=str(identity.get("sourceIp") or ""))
+
+
+def _parse_body(request: Any, model: type[BaseModel]) -> BaseModel:
+    raw = request.raw_body or b""
+    if not raw.strip():
+        raise InvalidInput("请求体不能为空", details=[{"field": "(请求体)", "message": "缺少JSON请求体"}])
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidInput("请求数据校验未通过", details=validation_details(exc)) from None
+
+
+def _parse_query(request: Any, model: type[BaseModel]) -> BaseModel:
+    params = dict(request.query_params or {})
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise InvalidInput("查询参数校验未通过", details=validation_details(exc)) from None
+
+
+def api_route(
+    bp: Blueprint,
+    path: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    tags: Iterable[str] = (),
+    roles: Iterable[Role] | None = (),
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    authenticator: Callable[[str | None], Principal] | None = None,
+) -> Callable:
+    """Declare a route. `roles=None` makes it public; an empty tuple means any authenticated user."""
+    role_set = None if roles is None else frozenset(roles)
+
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def handler(**path_params: str) -> Response:
+            request = bp.current_request
+            meta = request_meta(request)
+            try:
+                principal = None
+                if role_set is not None:
+                    auth = authenticator or _default_authenticator()
+                    principal = auth(request.headers.get("authorization"))
+                    if role_set and principal.role not in role_set:
+                        raise Forbidden()
+                ctx = Ctx(principal=principal, meta=meta, path_params=path_params)
+                args: list[Any] = [ctx]
+                if body is not None:
+                    args.append(_parse_body(request, body))
+                if query is not None:
+                    args.append(_parse_query(request, query))
+                result = fn(*args, **path_params)
+                if isinstance(result, Response):
+                    return result
+                return json_response(result, status)
+            except DomainError as exc:
+                if isinstance(exc, Unauthenticated | Forbidden):
+                    log.info("access refused", extra={"path": path, "code": exc.code, "reason": exc.message})
+                return error_response(exc, meta.request_id)
+
+        handler.__name__ = fn.__name__
+        handler.__doc__ = fn.__doc__
+        content_types = ["application/json"] if method in ("POST", "PUT", "PATCH") else None
+        kwargs: dict[str, Any] = {"methods": [method], "name": fn.__name__}
+        if content_types:
+            kwargs["content_types"] = content_types
+        bp.route(path, **kwargs)(handler)
+        REGISTRY.endpoints.append(
+            Endpoint(
+                path=path,
+                method=method,
+                summary=summary,
+                tags=tuple(tags),
+                roles=role_set,
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                name=fn.__name__,
+            )
+        )
+        return fn
+
+    return decorator
+
+
+def _default_authenticator() -> Callable[[str | None], Principal]:
+    from chalicelib.wiring import get_auth_service
+
+    return get_auth_service().authenticate

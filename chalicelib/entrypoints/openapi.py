@@ -1,0 +1,94 @@
+"""`/openapi.json`, generated from the pydantic models every `api_route` declared."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.domain.identity import ROLE_LABELS
+from chalicelib.entrypoints.http import REGISTRY, ErrorBody
+
+_ERRORS = {
+    "400": "请求数据有误",
+    "401": "未登录或登录凭证无效",
+    "403": "无权执行此操作",
+    "404": "对象不存在（或不属于当前用户的管辖范围）",
+    "409": "并发修改冲突或状态不允许",
+}
+
+
+def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[dict[str, Any]]:
+    props = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop,
+         "description": prop.get("description", "")}
+        for name, prop in props.items()
+    ]
+
+
+@cache
+def openapi_document(title: str = "浙江省建筑市场监管与诚信信息平台 API", version: str = "1.0.0") -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], str]] = [(ErrorBody, "serialization")]
+    for ep in REGISTRY.endpoints:
+        if ep.body is not None:
+            models.append((ep.body, "validation"))
+        if ep.response is not None:
+            models.append((ep.response, "serialization"))
+    keymap, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    schemas = defs.get("$defs", {})
+    paths: dict[str, dict[str, Any]] = {}
+    for ep in REGISTRY.endpoints:
+        op: dict[str, Any] = {
+            "operationId": ep.name,
+            "summary": ep.summary,
+            "tags": list(ep.tags),
+            "responses": {},
+        }
+        params = [
+            {"name": seg[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+            for seg in ep.path.split("/")
+            if seg.startswith("{") and seg.endswith("}")
+        ]
+        if ep.query is not None:
+            params += _query_parameters(ep.query, ep.query.model_json_schema())
+        if params:
+            op["parameters"] = params
+        if ep.body is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": keymap[(ep.body, "validation")]}},
+            }
+        ok: dict[str, Any] = {"description": "成功"}
+        if ep.response is not None:
+            ok["content"] = {"application/json": {"schema": keymap[(ep.response, "serialization")]}}
+        op["responses"][str(ep.status)] = ok
+        err_schema = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        codes = ["400"] if ep.body or ep.query else []
+        if ep.roles is not None:
+            codes += ["401", "403"]
+            op["security"] = [{"bearerAuth": []}]
+            op["x-roles"] = sorted(r.value for r in ep.roles) or ["(任何已登录用户)"]
+            if ep.roles:
+                op["description"] = "允许角色：" + "、".join(ROLE_LABELS[r] for r in sorted(ep.roles))
+        else:
+            op["security"] = []
+        if "{" in ep.path:
+            codes.append("404")
+        if ep.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes.append("409")
+        for code in codes:
+            op["responses"][code] = {"description": _ERRORS[code], "content": err_schema}
+        paths.setdefault(ep.path, {})[ep.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version, "description": "“三库一网”：企业库、人员库、工程项目库与诚信网。"},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }

@@ -1,0 +1,21 @@
+"""Scheduled jobs."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.domain.audit import RequestMeta
+from chalicelib.observability import logger, metrics
+from chalicelib.wiring import get_upload_service
+
+bp = Blueprint(__name__)
+
+
+@bp.schedule("rate(5 minutes)", name="expire_abandoned_uploads", description="将过期未上传的申请标记为已过期")
+def expire_abandoned_uploads(event):
+    """Upload requests whose presigned URL expired without an object become EXPIRED (audited)."""
+    meta = RequestMeta(request_id=getattr(event, "event_id", "") or "", source_ip="scheduler")
+    count = get_upload_service().expire_overdue(meta)
+    logger().info("expired abandoned uploads", extra={"count": count})
+    metrics().add_metric(name="UploadsExpired", unit="Count", value=count)
+    return {"expired": count}

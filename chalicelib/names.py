@@ -1,0 +1,7 @@
+"""Names the code binds to at import time (Chalice needs queue names in its decorators).
+
+Every other resource name reaches the code through settings. `infra/declarations.py` declares the resources
+behind these names; a test checks that every queue an event handler listens to is declared there.
+"""
+
+UPLOAD_EVENTS_QUEUE = "cmsp-upload-events"

@@ -1,0 +1,186 @@
+"""Upload use cases: request a presigned POST, take the object's arrival, expire abandoned requests."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.identity import Principal, ensure_visible, system_principal
+from chalicelib.domain.uploads import (
+    UPLOAD_LIFECYCLE,
+    Upload,
+    UploadEvent,
+    UploadState,
+    check_arrival,
+    new_upload,
+    upload_id_from_key,
+)
+from chalicelib.services.ports import BlobStore, Page, UploadRepository
+
+log = logging.getLogger(__name__)
+
+INTAKE = system_principal("upload-intake")
+SWEEPER = system_principal("upload-expiry")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class UploadTicket:
+    upload: Upload
+    post: dict[str, Any]
+
+
+class ArrivalOutcome(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    DUPLICATE = "DUPLICATE"  # already handled: a redelivered message has no second effect
+    IGNORED = "IGNORED"  # not an upload key of ours
+
+
+class UploadService:
+    def __init__(
+        self,
+        repo: UploadRepository,
+        blobs: BlobStore,
+        *,
+        ttl_seconds: int,
+        grace_seconds: int,
+        clock: Callable[[], datetime] = _utcnow,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ):
+        self.repo = repo
+        self.blobs = blobs
+        self.ttl = ttl_seconds
+        self.grace = grace_seconds
+        self.clock = clock
+        self.new_id = new_id
+
+    def request(
+        self, principal: Principal, meta: RequestMeta, *, kind: str, filename: str, content_type: str, size: int
+    ) -> UploadTicket:
+        upload = new_upload(
+            upload_id=self.new_id(),
+            principal=principal,
+            kind=kind,
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            now=self.clock(),
+            ttl_seconds=self.ttl,
+        )
+        self.repo.add(
+            upload,
+            AuditDraft(
+                target_type="upload",
+                target_id=upload.upload_id,
+                action=AuditAction.UPLOAD_REQUESTED,
+                target_region=upload.region_code,
+                target_owner=upload.owner_uscc,
+                after=upload.audit_state(),
+            ),
+            principal,
+            meta,
+        )
+        post = self.blobs.presign_post(upload.key, upload.content_type, upload.max_bytes, self.ttl)
+        return UploadTicket(upload=upload, post=post)
+
+    def get(self, principal: Principal, upload_id: str) -> Upload:
+        upload = self.repo.get(upload_id)
+        if upload is None:
+            raise NotFound("上传记录不存在")
+        if upload.owner_subject != principal.subject:
+            ensure_visible(principal, owner_uscc=upload.owner_uscc, region_code=upload.region_code)
+        return upload
+
+    def list_mine(self, principal: Principal, *, limit: int, cursor: dict | None) -> Page[Upload]:
+        return self.repo.list_by_owner(principal.subject, limit=limit, cursor=cursor)
+
+    def _transition(
+        self, upload: Upload, event: UploadEvent, action: AuditAction, actor: Principal, meta: RequestMeta, **changes
+    ) -> Upload:
+        new_state = UPLOAD_LIFECYCLE.next_state(upload.state, event)
+        updated = upload.model_copy(update={**changes, "state": new_state, "version": upload.version + 1})
+        self.repo.save(
+            updated,
+            upload.version,
+            AuditDraft(
+                target_type="upload",
+                target_id=upload.upload_id,
+                action=action,
+                target_region=upload.region_code,
+                target_owner=upload.owner_uscc,
+                before=upload.audit_state(),
+                after=updated.audit_state(),
+                note=changes.get("reject_reason"),
+            ),
+            actor,
+            meta,
+        )
+        return updated
+
+    def object_arrived(self, key: str, meta: RequestMeta) -> ArrivalOutcome:
+        """Handle one S3 ObjectCreated notification. Safe to call any number of times for the same object."""
+        upload_id = upload_id_from_key(key)
+        if upload_id is None:
+            log.warning("object outside the upload layout: %s", key)
+            return ArrivalOutcome.IGNORED
+        for _ in range(3):
+            upload = self.repo.get(upload_id)
+            if upload is None:
+                # An object whose request we never issued: an error worth a human look (DLQ), not a silent drop.
+                raise NotFound(f"对象 {key} 没有对应的上传申请")
+            if upload.state != UploadState.REQUESTED:
+                return ArrivalOutcome.DUPLICATE
+            obj = self.blobs.head(key)
+            if obj is None:
+                raise NotFound(f"对象 {key} 在存储桶中不存在")
+            reasons = check_arrival(upload, obj)
+            now = self.clock().isoformat()
+            try:
+                if reasons:
+                    self._transition(
+                        upload,
+                        UploadEvent.OBJECT_REFUSED,
+                        AuditAction.UPLOAD_REJECTED,
+                        INTAKE,
+                        meta,
+                        received_at=now,
+                        size=obj.size,
+                        reject_reason="；".join(reasons),
+                    )
+                    return ArrivalOutcome.REJECTED
+                self._transition(
+                    upload, UploadEvent.OBJECT_ACCEPTED, AuditAction.UPLOAD_RECEIVED, INTAKE, meta,
+                    received_at=now, size=obj.size,
+                )
+                return ArrivalOutcome.ACCEPTED
+            except Conflict:
+                continue  # a concurrent delivery moved it; re-read and most likely report DUPLICATE
+        raise Conflict("上传记录并发更新失败")
+
+    def expire_overdue(self, meta: RequestMeta, *, limit: int = 200) -> int:
+        now = self.clock()
+        cutoff = (now - timedelta(seconds=self.grace)).isoformat()
+        expired = 0
+        for candidate in self.repo.list_requested_expiring_before(cutoff, limit=limit):
+            upload = self.repo.get(candidate.upload_id)  # the index is eventually consistent; the item is not
+            if upload is None or upload.state != UploadState.REQUESTED:
+                continue
+            if self.blobs.head(upload.key) is not None:
+                continue  # arrived but its notification is still in flight: intake decides, not the sweeper
+            try:
+                self._transition(upload, UploadEvent.URL_EXPIRED, AuditAction.UPLOAD_EXPIRED, SWEEPER, meta)
+                expired += 1
+            except Conflict:
+                continue
+        return expired

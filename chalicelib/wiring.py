@@ -1,0 +1,84 @@
+"""Composition root: builds each service once per process, with its adapters, from the settings.
+
+Entry points ask for services here (`get_upload_service()`); tests call `reset()` after changing the environment.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from chalicelib.adapters import aws
+from chalicelib.settings import get_settings
+
+
+@cache
+def get_audit_log():
+    from chalicelib.adapters.dynamo_audit import DynamoAuditLog
+
+    return DynamoAuditLog(get_settings().audit_table)
+
+
+@cache
+def get_token_verifier():
+    from chalicelib.adapters.oidc_verifier import OidcTokenVerifier, jwks_url_resolver
+
+    s = get_settings().oidc
+    return OidcTokenVerifier(s, jwks_url_resolver(s.jwks_url))
+
+
+@cache
+def get_identity_provider():
+    s = get_settings()
+    if s.identity_provider == "oidc":
+        import os
+
+        from chalicelib.adapters.oidc_password_idp import OidcPasswordIdentityProvider
+
+        return OidcPasswordIdentityProvider(s.oidc_token_url, s.oidc.audience, os.environ.get("OIDC_CLIENT_SECRET"))
+    from chalicelib.adapters.cognito_idp import CognitoIdentityProvider
+
+    return CognitoIdentityProvider(s.cognito_client_id)
+
+
+@cache
+def get_auth_service():
+    from chalicelib.services.auth import AuthService
+
+    return AuthService(get_identity_provider(), get_token_verifier(), get_audit_log())
+
+
+@cache
+def get_upload_service():
+    from chalicelib.adapters.dynamo_uploads import DynamoUploadRepository
+    from chalicelib.adapters.s3_blobs import S3BlobStore
+    from chalicelib.services.uploads import UploadService
+
+    s = get_settings()
+    return UploadService(
+        DynamoUploadRepository(s.main_table, get_audit_log()),
+        S3BlobStore(s.upload_bucket),
+        ttl_seconds=s.upload_url_ttl_seconds,
+        grace_seconds=s.upload_grace_seconds,
+    )
+
+
+@cache
+def get_audit_query_service():
+    from chalicelib.services.audit_queries import AuditQueryService
+
+    return AuditQueryService(get_audit_log())
+
+
+def reset() -> None:
+    """Forget every built service, client and setting (after the environment changed)."""
+    for fn in (
+        get_audit_log,
+        get_token_verifier,
+        get_identity_provider,
+        get_auth_service,
+        get_upload_service,
+        get_audit_query_service,
+        get_settings,
+    ):
+        fn.cache_clear()
+    aws.reset_clients()

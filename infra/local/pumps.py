@@ -1,0 +1,292 @@
+"""What Lambda does for event sources, done locally: SQS pollers and a scheduler, derived from the app itself.
+
+`event_pumps(app, ...)` reads `app.event_sources`, so a new `@on_sqs_message` or `@schedule` handler is pumped
+without touching this file. Handlers are the real ones (`app.handler_map[name]`), called with Lambda-shaped events.
+
+SQS semantics reproduced: batches up to the handler's batch size; a `batchItemFailures` response deletes only
+the successful messages; a handler that raises fails the whole batch; failed messages become visible again after
+a short back-off and moto moves them to the dead-letter queue after the queue's maxReceiveCount.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+log = logging.getLogger("cmsp.local")
+
+LOCAL_ACCOUNT = "123456789012"
+
+
+@dataclass
+class LocalLambdaContext:
+    """The parts of the Lambda context object handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    timeout_seconds: int = 30
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+    region: str = "us-east-1"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT}:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+
+
+@dataclass
+class PumpStats:
+    batches: int = 0
+    messages: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    crashes: int = 0
+    fired: int = 0
+    last_error: str | None = None
+
+
+def sqs_record(msg: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    return {
+        "messageId": msg["MessageId"],
+        "receiptHandle": msg["ReceiptHandle"],
+        "body": msg["Body"],
+        "attributes": msg.get("Attributes", {}),
+        "messageAttributes": msg.get("MessageAttributes", {}),
+        "md5OfBody": msg.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+class SqsPoller(threading.Thread):
+    def __init__(
+        self,
+        *,
+        name: str,
+        handler: Callable[[dict, Any], Any],
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        batch_size: int,
+        region: str,
+        stop: threading.Event,
+        retry_backoff_seconds: float = 1.0,
+        wait_seconds: int = 1,
+    ):
+        super().__init__(name=f"sqs:{name}", daemon=True)
+        self.fn_name = name
+        self.handler = handler
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.batch_size = max(1, min(batch_size, 10))
+        self.region = region
+        self.stop_event = stop
+        self.backoff = retry_backoff_seconds
+        self.wait_seconds = wait_seconds
+        self.stats = PumpStats()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self.poll_once()
+            except Exception as exc:  # the poller itself must survive anything (moto restarting, network)
+                self.stats.last_error = repr(exc)
+                log.exception("poller %s: receive failed", self.fn_name)
+                self.stop_event.wait(1.0)
+
+    def poll_once(self) -> int:
+        resp = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=self.wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        msgs = resp.get("Messages", [])
+        if not msgs:
+            return 0
+        self.stats.batches += 1
+        self.stats.messages += len(msgs)
+        event = {"Records": [sqs_record(m, self.queue_arn, self.region) for m in msgs]}
+        by_id = {m["MessageId"]: m for m in msgs}
+        failed: set[str]
+        try:
+            result = self.handler(event, LocalLambdaContext(self.fn_name, region=self.region))
+            failures = (result or {}).get("batchItemFailures", []) if isinstance(result, dict) else []
+            failed = {f["itemIdentifier"] for f in failures if f.get("itemIdentifier") in by_id}
+        except Exception as exc:
+            self.stats.crashes += 1
+            self.stats.last_error = repr(exc)
+            log.exception("handler %s crashed on a batch of %d; the batch will be retried", self.fn_name, len(msgs))
+            failed = set(by_id)
+        done = [m for mid, m in by_id.items() if mid not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        for mid in failed:
+            m = by_id[mid]
+            receives = int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            self.sqs.change_message_visibility(
+                QueueUrl=self.queue_url,
+                ReceiptHandle=m["ReceiptHandle"],
+                VisibilityTimeout=int(min(self.backoff * 2 ** (receives - 1), 30)),
+            )
+        self.stats.succeeded += len(done)
+        self.stats.failed += len(failed)
+        return len(msgs)
+
+
+_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+_UNIT = {"minute": 60, "hour": 3600, "day": 86400}
+_DOW_NUM = re.compile(r"\d+")
+
+
+def aws_cron_to_standard(expr: str) -> str:
+    """AWS `cron(min hour dom month dow year)` -> 5-field cron for croniter (AWS dow 1-7 = SUN-SAT)."""
+    fields = expr.split()
+    if len(fields) != 6:
+        raise ValueError(f"AWS cron needs 6 fields: {expr}")
+    minute, hour, dom, month, dow, _year = fields
+    if any(c in f for f in (dom, dow) for c in "LW#"):
+        raise ValueError(f"cron features L/W/# are not supported locally: {expr}")
+    dom = "*" if dom == "?" else dom
+    dow = "*" if dow == "?" else _DOW_NUM.sub(lambda m: str((int(m.group()) - 1) % 7), dow)
+    return f"{minute} {hour} {dom} {month} {dow}"
+
+
+class Schedule:
+    """Next firing times of a schedule expression, in (possibly accelerated) virtual time."""
+
+    def __init__(self, expression: str):
+        self.expression = expression
+        m = _RATE.match(expression.strip())
+        if m:
+            n, unit = int(m.group(1)), m.group(2).rstrip("s")
+            self.interval: float | None = float(n * _UNIT[unit])
+            self.cron: str | None = None
+        elif expression.startswith("cron(") and expression.endswith(")"):
+            self.interval = None
+            self.cron = aws_cron_to_standard(expression[5:-1])
+        else:
+            raise ValueError(f"unsupported schedule expression: {expression}")
+
+    def next_after(self, t: datetime) -> datetime:
+        if self.interval is not None:
+            return t + timedelta(seconds=self.interval)
+        from croniter import croniter
+
+        return croniter(self.cron, t).get_next(datetime)
+
+
+class Scheduler(threading.Thread):
+    """Fires every scheduled handler. `speedup` compresses time: rate(5 minutes) at 60x fires every 5 s."""
+
+    def __init__(self, jobs: list[tuple[str, str, Callable]], *, speedup: float, region: str, stop: threading.Event):
+        super().__init__(name="scheduler", daemon=True)
+        self.jobs = [(name, Schedule(expr), fn) for name, expr, fn in jobs]
+        self.speedup = max(speedup, 0.001)
+        self.region = region
+        self.stop_event = stop
+        self.stats: dict[str, PumpStats] = {name: PumpStats() for name, _, _ in self.jobs}
+        self._real0 = time.monotonic()
+        self._virt0 = datetime.now(UTC)
+
+    def virtual_now(self) -> datetime:
+        return self._virt0 + timedelta(seconds=(time.monotonic() - self._real0) * self.speedup)
+
+    def fire(self, name: str, fn: Callable, at: datetime) -> None:
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": LOCAL_ACCOUNT,
+            "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": [f"arn:aws:events:{self.region}:{LOCAL_ACCOUNT}:rule/{name}"],
+            "detail": {},
+        }
+        st = self.stats[name]
+        try:
+            fn(event, LocalLambdaContext(name, region=self.region))
+            st.fired += 1
+        except Exception as exc:
+            st.crashes += 1
+            st.last_error = repr(exc)
+            log.exception("scheduled handler %s failed; it fires again at its next time", name)
+
+    def run(self) -> None:
+        now = self.virtual_now()
+        due = {name: sched.next_after(now) for name, sched, _ in self.jobs}
+        while not self.stop_event.is_set():
+            now = self.virtual_now()
+            for name, sched, fn in self.jobs:
+                if due[name] <= now:
+                    self.fire(name, fn, due[name])
+                    nxt = sched.next_after(due[name])
+                    now = self.virtual_now()
+                    while nxt <= now:  # missed ticks (a slow handler) are skipped, as EventBridge would
+                        nxt = sched.next_after(nxt)
+                    due[name] = nxt
+            soonest = min(due.values(), default=now + timedelta(seconds=60))
+            wait_real = max(0.02, min(1.0, (soonest - self.virtual_now()).total_seconds() / self.speedup))
+            self.stop_event.wait(wait_real)
+
+
+def event_pumps(
+    app: Any, *, sqs: Any, region: str, stop: threading.Event, speedup: float, retry_backoff_seconds: float = 1.0
+) -> tuple[list[SqsPoller], Scheduler | None]:
+    from chalice.app import ScheduledEventConfig, SQSEventConfig
+
+    pollers: list[SqsPoller] = []
+    jobs: list[tuple[str, str, Callable]] = []
+    for src in app.event_sources:
+        handler = app.handler_map[src.name]
+        if isinstance(src, SQSEventConfig):
+            url = sqs.get_queue_url(QueueName=src.queue)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            pollers.append(
+                SqsPoller(
+                    name=src.name,
+                    handler=handler,
+                    sqs=sqs,
+                    queue_url=url,
+                    queue_arn=arn,
+                    batch_size=src.batch_size,
+                    region=region,
+                    stop=stop,
+                    retry_backoff_seconds=retry_backoff_seconds,
+                )
+            )
+        elif isinstance(src, ScheduledEventConfig):
+            jobs.append((src.name, src.schedule_expression, handler))
+        else:
+            log.warning("event source %s (%s) is not pumped locally", src.name, type(src).__name__)
+    scheduler = Scheduler(jobs, speedup=speedup, region=region, stop=stop) if jobs else None
+    return pollers, scheduler

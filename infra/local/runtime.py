@@ -1,0 +1,273 @@
+"""The embedded local AWS and runtime: `make run` / `python -m infra.local.runtime`.
+
+One supervised process group:
+  1. moto in server mode (child process; Step Functions execution switched on before anything is created),
+  2. the bootstrap of every declared resource (infra/declarations.py),
+  3. demo accounts and data,
+  4. the Chalice HTTP server (threaded) serving the real app,
+  5. one SQS poller per `@on_sqs_message` handler and a scheduler for every `@schedule` (infra/local/pumps.py).
+Ctrl-C (SIGINT) or SIGTERM stops all of it; if moto dies, everything stops (its state is in memory).
+
+Environment: PORT (8000), HOST (127.0.0.1), MOTO_PORT (5050), SCHEDULE_SPEEDUP (1), DEMO (1),
+UPLOAD_URL_TTL_SECONDS / UPLOAD_GRACE_SECONDS (passed to the app), LOCAL_QUEUE_VISIBILITY (5 s).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger("cmsp.local")
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except Exception:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def start_moto(host: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "MOTO_PORT": str(port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_http(f"http://{host}:{port}/moto-api/data.json", 30, proc)
+    # Must precede the creation of any state machine (earlier ones live in a backend that cannot execute).
+    req = urllib.request.Request(
+        f"http://{host}:{port}/moto-api/config",
+        data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(req, timeout=5).read()
+    return proc
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    cfg = json.loads((ROOT / ".chalice" / "config.json").read_text("utf-8"))
+    env = dict(cfg.get("environment_variables", {}))
+    env.update(cfg.get("stages", {}).get(stage, {}).get("environment_variables", {}))
+    return env
+
+
+def aws_environment(endpoint: str, moto_port: int, region: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "MOTO_PORT": str(moto_port),
+    }
+
+
+class LocalPlatform:
+    """Everything `make run` starts, startable and stoppable from tests too."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        moto_port: int = 5050,
+        speedup: float = 1.0,
+        demo: bool = True,
+        region: str = "us-east-1",
+        queue_visibility: int = 5,
+        extra_env: dict[str, str] | None = None,
+    ):
+        self.host = host
+        self.port = port
+        self.moto_port = moto_port
+        self.speedup = speedup
+        self.demo = demo
+        self.region = region
+        self.queue_visibility = queue_visibility
+        self.extra_env = extra_env or {}
+        self.stop_event = threading.Event()
+        self.moto: subprocess.Popen | None = None
+        self.server: Any = None
+        self.threads: list[threading.Thread] = []
+        self.pollers: list[Any] = []
+        self.scheduler: Any = None
+        self.accounts: list[Any] = []
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.moto_port}"
+
+    def start(self) -> None:
+        for what, port in (("MOTO_PORT", self.moto_port), ("PORT", self.port)):
+            if not _port_free(self.host, port):
+                raise RuntimeError(f"port {port} ({what}) is already in use: stop the other process or set {what}")
+        self.moto = start_moto(self.host, self.moto_port)
+        os.environ.update(aws_environment(self.endpoint, self.moto_port, self.region))
+
+        import boto3
+
+        from infra.bootstrap import bootstrap
+
+        session = boto3.session.Session(region_name=self.region)
+        out = bootstrap(session, region=self.region, endpoint_url=self.endpoint,
+                        queue_visibility_timeout=self.queue_visibility)
+        os.environ.update(stage_environment("local"))
+        os.environ.update(out["env"])
+        os.environ.update(self.extra_env)
+        if self.demo:
+            from infra.local.demo import seed_demo
+
+            self.accounts = seed_demo(session, out["user_pool"]["pool_id"])
+
+        sys.path.insert(0, str(ROOT))
+        from chalicelib import wiring
+
+        wiring.reset()
+        from app import app
+
+        self._start_http(app)
+        from infra.local.pumps import event_pumps
+
+        self.pollers, self.scheduler = event_pumps(
+            app, sqs=session.client("sqs"), region=self.region, stop=self.stop_event, speedup=self.speedup
+        )
+        for t in [*self.pollers, *([self.scheduler] if self.scheduler else [])]:
+            t.start()
+            self.threads.append(t)
+        _wait_http(f"{self.base_url}/health", 30)
+
+    def _start_http(self, app: Any) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        config = Config.create(
+            chalice_stage="local",
+            app_name=app.app_name,
+            project_dir=str(ROOT),
+            chalice_app=app,
+            config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text("utf-8")),
+        )
+        self.server = create_local_server(app, config, self.host, self.port)
+        t = threading.Thread(target=self.server.server.serve_forever, name="http", daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def healthy(self) -> bool:
+        return self.moto is not None and self.moto.poll() is None
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.server is not None:
+            self.server.server.shutdown()
+            self.server.server.server_close()
+        for t in self.threads:
+            t.join(timeout=5)
+        if self.moto is not None and self.moto.poll() is None:
+            self.moto.terminate()
+            try:
+                self.moto.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.moto.kill()
+
+    def banner(self) -> str:
+        lines = [
+            "",
+            "浙江省建筑市场监管与诚信信息平台 — local platform is running",
+            f"  API base URL     {self.base_url}",
+            f"  Health           {self.base_url}/health",
+            f"  OpenAPI          {self.base_url}/openapi.json",
+            f"  Web UI           {self.base_url}/ui/  (officials' workbench, enterprise portal, public pages)",
+            f"  Local AWS (moto) {self.endpoint}   dashboard: {self.endpoint}/moto-api/",
+            f"  Event pumps      {len(self.pollers)} SQS poller(s): {', '.join(p.fn_name for p in self.pollers)}",
+        ]
+        if self.scheduler:
+            jobs = ", ".join(f"{n} [{s.expression}]" for n, s, _ in self.scheduler.jobs)
+            lines.append(f"  Schedules        x{self.speedup:g} speed-up: {jobs}")
+        if self.accounts:
+            from infra.local.demo import DEMO_PASSWORD
+
+            lines.append(f"  Demo accounts    (password for all: {DEMO_PASSWORD})")
+            for a in self.accounts:
+                scope = a.uscc or a.region_code or "-"
+                lines.append(f"    {a.username:<14} {a.role:<18} {scope:<20} {a.name}")
+        lines.append("  Login: curl -X POST {0}/auth/login -H 'Content-Type: application/json' "
+                     "-d '{{\"username\":\"province\",\"password\":\"{1}\"}}'".format(self.base_url, "Demo#2015zj"))
+        lines.append("  Stop with Ctrl-C.")
+        return "\n".join(lines)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    platform = LocalPlatform(
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8000")),
+        moto_port=int(os.environ.get("MOTO_PORT", "5050")),
+        speedup=float(os.environ.get("SCHEDULE_SPEEDUP", "1")),
+        demo=os.environ.get("DEMO", "1") not in ("0", "false", "no"),
+        queue_visibility=int(os.environ.get("LOCAL_QUEUE_VISIBILITY", "5")),
+    )
+    stopping = threading.Event()
+
+    def _stop(signum, frame):  # noqa: ARG001
+        stopping.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        platform.start()
+    except Exception:
+        log.exception("local platform failed to start")
+        platform.stop()
+        return 1
+    print(platform.banner(), flush=True)
+    rc = 0
+    while not stopping.wait(1.0):
+        if not platform.healthy():
+            log.error("moto (the local AWS) exited; stopping the platform")
+            rc = 1
+            break
+    print("\nstopping ...", flush=True)
+    platform.stop()
+    print("stopped.", flush=True)
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

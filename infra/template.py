@@ -1,0 +1,351 @@
+"""Generate the `--merge-template` for `chalice package` from the declarations and the app's event sources.
+
+    python -m infra.template build/merge.json
+    chalice package --stage prod --merge-template build/merge.json build/package
+
+Everything partition-aware (`${AWS::Partition}`, `${AWS::URLSuffix}`): the same template deploys to aws and aws-cn.
+Cognito is created only when the `IdentityProvider` parameter is `cognito`; with `oidc` the province's own OIDC
+service is configured through parameters instead (Cognito user pools are not offered in the China regions).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.declarations import DECLARATIONS, Bucket, Queue, Table, queue_by_logical_id, queue_by_name
+
+
+def _sub(s: str) -> dict[str, str]:
+    return {"Fn::Sub": s}
+
+
+def _arn(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def table_resource(t: Table) -> dict[str, Any]:
+    attrs = {t.pk: t.pk_type, t.sk: t.sk_type}
+    for g in t.gsis:
+        attrs[g.pk] = g.pk_type
+        attrs[g.sk] = g.sk_type
+    props: dict[str, Any] = {
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": v} for k, v in attrs.items()],
+        "KeySchema": [{"AttributeName": t.pk, "KeyType": "HASH"}, {"AttributeName": t.sk, "KeyType": "RANGE"}],
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+        "DeletionProtectionEnabled": True,
+    }
+    if t.gsis:
+        props["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": g.name,
+                "KeySchema": [{"AttributeName": g.pk, "KeyType": "HASH"}, {"AttributeName": g.sk, "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": g.projection},
+            }
+            for g in t.gsis
+        ]
+    if t.ttl_attribute:
+        props["TimeToLiveSpecification"] = {"AttributeName": t.ttl_attribute, "Enabled": True}
+    if t.stream:
+        props["StreamSpecification"] = {"StreamViewType": t.stream}
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": props}
+
+
+def queue_resources(q: Queue) -> dict[str, Any]:
+    return {
+        q.dlq_logical_id: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": q.dlq_name,
+                "MessageRetentionPeriod": q.dlq_retention_seconds,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        q.logical_id: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": q.name,
+                "VisibilityTimeout": q.visibility_timeout,
+                "MessageRetentionPeriod": q.retention_seconds,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {"deadLetterTargetArn": _arn(q.dlq_logical_id), "maxReceiveCount": q.max_receive_count},
+            },
+        },
+    }
+
+
+def bucket_name_sub(b: Bucket) -> str:
+    # A fixed, computable name avoids the Bucket <-> QueuePolicy dependency cycle of S3 notifications.
+    return f"{b.local_name}-${{AWS::AccountId}}-${{AWS::Region}}"
+
+
+def bucket_resources(b: Bucket) -> dict[str, Any]:
+    name = bucket_name_sub(b)
+    props: dict[str, Any] = {
+        "BucketName": _sub(name),
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        },
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+        "VersioningConfiguration": {"Status": "Enabled"},
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    }
+    if b.browser_post:
+        props["CorsConfiguration"] = {
+            "CorsRules": [
+                {
+                    "AllowedMethods": ["POST"],
+                    "AllowedOrigins": [{"Ref": "WebOrigin"}],
+                    "AllowedHeaders": ["*"],
+                    "MaxAge": 3000,
+                }
+            ]
+        }
+    out: dict[str, Any] = {}
+    depends = []
+    if b.notifications:
+        props["NotificationConfiguration"] = {
+            "QueueConfigurations": [
+                {
+                    "Event": ev,
+                    "Queue": _arn(n.queue),
+                    "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": n.prefix}]}},
+                }
+                for n in b.notifications
+                for ev in n.events
+            ]
+        }
+        for n in b.notifications:
+            policy_id = f"{n.queue}S3Policy"
+            depends.append(policy_id)
+            out[policy_id] = {
+                "Type": "AWS::SQS::QueuePolicy",
+                "Properties": {
+                    "Queues": [{"Ref": n.queue}],
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "s3.amazonaws.com"},
+                                "Action": "sqs:SendMessage",
+                                "Resource": _arn(n.queue),
+                                "Condition": {
+                                    "ArnLike": {"aws:SourceArn": _sub(f"arn:${{AWS::Partition}}:s3:::{name}")},
+                                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                                },
+                            }
+                        ],
+                    },
+                },
+            }
+    out[b.logical_id] = {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "DependsOn": depends,
+        "Properties": props,
+    }
+    return out
+
+
+def user_pool_resources() -> dict[str, Any]:
+    up = DECLARATIONS.user_pool
+    cond = "UseCognito"
+    res: dict[str, Any] = {
+        up.logical_id: {
+            "Type": "AWS::Cognito::UserPool",
+            "Condition": cond,
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "UserPoolName": _sub("cmsp-users-${AWS::StackName}"),
+                "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+                "Policies": {
+                    "PasswordPolicy": {
+                        "MinimumLength": 10,
+                        "RequireLowercase": True,
+                        "RequireUppercase": True,
+                        "RequireNumbers": True,
+                        "RequireSymbols": True,
+                    }
+                },
+                "Schema": [
+                    {"Name": a, "AttributeDataType": "String", "Mutable": True,
+                     "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "64"}}
+                    for a in up.custom_attributes
+                ],
+                "UserPoolAddOns": {"AdvancedSecurityMode": "OFF"},
+            },
+        },
+        up.client_logical_id: {
+            "Type": "AWS::Cognito::UserPoolClient",
+            "Condition": cond,
+            "Properties": {
+                "UserPoolId": {"Ref": up.logical_id},
+                "ClientName": "cmsp-web",
+                "GenerateSecret": False,
+                "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                "PreventUserExistenceErrors": "ENABLED",
+                "ReadAttributes": ["name", "email", "phone_number", *(f"custom:{a}" for a in up.custom_attributes)],
+                "WriteAttributes": list(up.user_writable),
+                "IdTokenValidity": 60,
+                "AccessTokenValidity": 60,
+                "TokenValidityUnits": {"IdToken": "minutes", "AccessToken": "minutes"},
+            },
+        },
+    }
+    for g in up.groups:
+        res[f"UserPoolGroup{''.join(p.title() for p in g.split('_'))}"] = {
+            "Type": "AWS::Cognito::UserPoolGroup",
+            "Condition": cond,
+            "Properties": {"GroupName": g, "UserPoolId": {"Ref": up.logical_id}},
+        }
+    return res
+
+
+def role_policies() -> list[dict[str, Any]]:
+    tables = DECLARATIONS.tables
+    index_arns = [_sub(f"${{{t.logical_id}.Arn}}/index/*") for t in tables if t.gsis]
+    audit = next(t for t in tables if t.logical_id == "AuditTable")
+    main_tables = [t for t in tables if t is not audit]
+    queues = [_arn(q.logical_id) for q in DECLARATIONS.queues]
+    buckets = [_sub(f"arn:${{AWS::Partition}}:s3:::{bucket_name_sub(b)}/*") for b in DECLARATIONS.buckets]
+    statements = [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": _sub("arn:${AWS::Partition}:logs:*:*:*"),
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                       "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+                       "dynamodb:ConditionCheckItem"],
+            "Resource": [_arn(t.logical_id) for t in main_tables] + index_arns,
+        },
+        {
+            # The audit table is append-only for the application: no UpdateItem, no DeleteItem.
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
+            "Resource": [_arn(audit.logical_id), _sub(f"${{{audit.logical_id}.Arn}}/index/*")],
+        },
+        {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                       "sqs:ChangeMessageVisibility", "sqs:SendMessage"], "Resource": queues},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:HeadObject"], "Resource": buckets},
+        {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["cognito-idp:InitiateAuth"],
+            "Resource": "*",
+        },
+    ]
+    return [{"PolicyName": "CmspRuntime", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]
+
+
+def environment() -> dict[str, Any]:
+    up = DECLARATIONS.user_pool
+    env: dict[str, Any] = {t.env: {"Ref": t.logical_id} for t in DECLARATIONS.tables}
+    for b in DECLARATIONS.buckets:
+        env[b.env] = {"Ref": b.logical_id}
+    env.update(
+        IDENTITY_PROVIDER={"Ref": "IdentityProvider"},
+        COGNITO_USER_POOL_ID={"Fn::If": ["UseCognito", {"Ref": up.logical_id}, ""]},
+        COGNITO_CLIENT_ID={"Fn::If": ["UseCognito", {"Ref": up.client_logical_id}, ""]},
+        OIDC_ISSUER={"Fn::If": ["UseCognito",
+                                _sub(f"https://cognito-idp.${{AWS::Region}}.amazonaws.com/${{{up.logical_id}}}"),
+                                {"Ref": "OidcIssuer"}]},
+        OIDC_JWKS_URL={"Fn::If": ["UseCognito", "", {"Ref": "OidcJwksUrl"}]},
+        OIDC_AUDIENCE={"Fn::If": ["UseCognito", {"Ref": up.client_logical_id}, {"Ref": "OidcAudience"}]},
+        OIDC_TOKEN_URL={"Ref": "OidcTokenUrl"},
+        OIDC_TOKEN_USE={"Fn::If": ["UseCognito", "id", {"Ref": "OidcTokenUse"}]},
+    )
+    return env
+
+
+def sqs_event_overrides(app: Any) -> dict[str, Any]:
+    """Per SQS handler: report partial batch failures, and bind the event source to the declared queue."""
+    from chalice.app import SQSEventConfig
+    from chalice.utils import to_cfn_resource_name
+
+    out: dict[str, Any] = {}
+    for src in app.event_sources:
+        if not isinstance(src, SQSEventConfig):
+            continue
+        q = queue_by_name(src.queue)
+        if q is None:
+            raise ValueError(f"handler {src.name} listens to undeclared queue {src.queue}")
+        res = to_cfn_resource_name(src.name)
+        out[res] = {
+            "Properties": {
+                "Events": {
+                    f"{res}SqsEventSource": {
+                        "Properties": {
+                            # Same intrinsic key as chalice's own value (Fn::Sub), so the deep merge replaces it.
+                            "Queue": _sub(f"${{{q.logical_id}.Arn}}"),
+                            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                        }
+                    }
+                }
+            }
+        }
+    return out
+
+
+def build_merge_template(app: Any) -> dict[str, Any]:
+    resources: dict[str, Any] = {}
+    for t in DECLARATIONS.tables:
+        resources[t.logical_id] = table_resource(t)
+    for q in DECLARATIONS.queues:
+        resources.update(queue_resources(q))
+    for b in DECLARATIONS.buckets:
+        for n in b.notifications:
+            queue_by_logical_id(n.queue)  # fail fast on a typo
+        resources.update(bucket_resources(b))
+    resources.update(user_pool_resources())
+    resources["DefaultRole"] = {"Properties": {"Policies": role_policies()}}
+    resources.update(sqs_event_overrides(app))
+    return {
+        "Parameters": {
+            "IdentityProvider": {"Type": "String", "AllowedValues": ["cognito", "oidc"], "Default": "cognito",
+                                 "Description": "cognito, or oidc where Cognito is not offered (aws-cn)"},
+            "OidcIssuer": {"Type": "String", "Default": "", "Description": "OIDC issuer (IdentityProvider=oidc)"},
+            "OidcJwksUrl": {"Type": "String", "Default": "", "Description": "JWKS address (IdentityProvider=oidc)"},
+            "OidcAudience": {"Type": "String", "Default": "", "Description": "Client id expected in aud"},
+            "OidcTokenUrl": {"Type": "String", "Default": "", "Description": "Token endpoint for password login"},
+            "OidcTokenUse": {"Type": "String", "Default": "", "Description": "Expected token_use claim, if any"},
+            "WebOrigin": {"Type": "String", "Default": "*", "Description": "Origin of the web UI (CORS)"},
+        },
+        "Conditions": {"UseCognito": {"Fn::Equals": [{"Ref": "IdentityProvider"}, "cognito"]}},
+        "Globals": {"Function": {"Environment": {"Variables": environment()}}},
+        "Resources": resources,
+        "Outputs": {
+            **{f"{t.logical_id}Name": {"Value": {"Ref": t.logical_id}} for t in DECLARATIONS.tables},
+            **{f"{b.logical_id}Name": {"Value": {"Ref": b.logical_id}} for b in DECLARATIONS.buckets},
+        },
+    }
+
+
+def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from app import app
+
+    out = Path(argv[1]) if len(argv) > 1 else Path("build/merge.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(build_merge_template(app), indent=2, ensure_ascii=False), "utf-8")
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
