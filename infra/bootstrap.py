@@ -65,6 +65,8 @@ def create_bucket(s3: Any, b: Bucket, queue_arns: dict[str, str], region: str) -
     if region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
     s3.create_bucket(**kwargs)
+    # Versioning as on AWS: an accepted upload is pinned to its version even if the POST policy is reused.
+    s3.put_bucket_versioning(Bucket=b.local_name, VersioningConfiguration={"Status": "Enabled"})
     if b.browser_post:
         s3.put_bucket_cors(
             Bucket=b.local_name,

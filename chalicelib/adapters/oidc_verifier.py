@@ -12,9 +12,8 @@ from typing import Any
 
 import jwt
 
-from chalicelib.domain.errors import Unauthenticated
+from chalicelib.domain.errors import Forbidden, Unauthenticated
 from chalicelib.domain.identity import Principal, check_principal_shape, pick_role
-from chalicelib.domain.errors import Forbidden
 from chalicelib.settings import OidcSettings
 
 ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384"]
@@ -23,7 +22,15 @@ KeyResolver = Callable[[str], Any]  # kid -> public key
 
 
 def jwks_url_resolver(url: str) -> KeyResolver:
-    """Keys fetched from the JWKS address and cached (PyJWKClient refetches on an unknown kid)."""
+    """Keys fetched from the JWKS address and cached (PyJWKClient refetches on an unknown kid).
+
+    A `file://` address pins the keys from a local JWKS document instead (air-gapped set-ups, tests).
+    """
+    if url.startswith("file://"):
+        import json
+        from pathlib import Path
+
+        return static_jwks_resolver(json.loads(Path(url.removeprefix("file://")).read_text("utf-8")))
     client = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=10)
 
     def resolve(kid: str) -> Any:
@@ -45,6 +52,13 @@ def static_jwks_resolver(jwks: dict[str, Any]) -> KeyResolver:
         raise Unauthenticated("登录凭证的签名密钥无法识别")
 
     return resolve
+
+
+def _claim_str(value: Any) -> str | None:
+    """Claims from a generic OIDC IdP may be numbers; empty values count as absent."""
+    if value is None or value == "" or isinstance(value, dict | list | bool):
+        return None
+    return str(value).strip() or None
 
 
 def _as_list(value: Any) -> list[str]:
@@ -92,7 +106,8 @@ class OidcTokenVerifier:
             raise Unauthenticated("登录凭证的签发者不被信任") from None
         except jwt.InvalidSignatureError:
             raise Unauthenticated("登录凭证签名无效") from None
-        except jwt.InvalidTokenError:
+        except (jwt.PyJWTError, TypeError, ValueError):
+            # Includes a header algorithm of another key family than the key's (PyJWT raises TypeError then).
             raise Unauthenticated("登录凭证无效") from None
         if self.s.token_use and claims.get("token_use") != self.s.token_use:
             raise Unauthenticated("登录凭证类型不正确")
@@ -107,12 +122,12 @@ class OidcTokenVerifier:
             raise Forbidden("账号未分配平台角色，请联系管理员")
         p = Principal(
             subject=str(claims["sub"]),
-            username=str(claims.get(self.s.claim_username) or claims["sub"]),
+            username=_claim_str(claims.get(self.s.claim_username)) or str(claims["sub"]),
             role=role,
-            region_code=claims.get(self.s.claim_region) or None,
-            uscc=claims.get(self.s.claim_uscc) or None,
-            display_name=claims.get(self.s.claim_display_name) or None,
-            org_name=claims.get(self.s.claim_org_name) or None,
+            region_code=_claim_str(claims.get(self.s.claim_region)),
+            uscc=_claim_str(claims.get(self.s.claim_uscc)),
+            display_name=_claim_str(claims.get(self.s.claim_display_name)),
+            org_name=_claim_str(claims.get(self.s.claim_org_name)),
         )
         check_principal_shape(p)
         return p

@@ -35,4 +35,10 @@ class S3BlobStore:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        return ArrivedObject(key=key, size=int(resp.get("ContentLength", 0)), content_type=resp.get("ContentType"))
+        return ArrivedObject(
+            key=key,
+            size=int(resp.get("ContentLength", 0)),
+            content_type=resp.get("ContentType"),
+            etag=(resp.get("ETag") or "").strip('"') or None,
+            version_id=resp.get("VersionId"),
+        )

@@ -44,16 +44,19 @@ ROLE_LABELS = {
 
 # Precedence when an identity carries several roles (an unusual but possible IdP set-up): the narrowest wins,
 # so a misconfigured account never gains more than its least-privileged role.
+# The machine client of the ministry sees no region at all, so it ranks just after the enterprise.
 _ROLE_PRECEDENCE = [
     Role.ENTERPRISE,
+    Role.MINISTRY_SYNC,
     Role.COUNTY_OFFICIAL,
     Role.CITY_OFFICIAL,
     Role.PROVINCE_OFFICIAL,
     Role.PROVINCE_ADMIN,
-    Role.MINISTRY_SYNC,
 ]
 
 _REGION_RE = re.compile(r"^\d{6}$")
+# Shape only (GB 32100 alphabet); the full check-character validation lives with the registry validators.
+_USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 PROVINCE_CODE = "330000"  # 浙江省
 
 
@@ -102,10 +105,16 @@ def system_principal(component: str) -> Principal:
 
 
 def pick_role(candidates: list[str], role_map: dict[str, str]) -> Role | None:
-    """Map IdP group names to one platform role (see `_ROLE_PRECEDENCE`)."""
+    """Map IdP group names to one platform role (see `_ROLE_PRECEDENCE`).
+
+    With a role map configured only mapped names count, so an IdP group that happens to be called
+    "province_admin" grants nothing unless the map says so. Without a map, group names are role names (Cognito).
+    """
     mapped = set()
     for name in candidates:
-        value = role_map.get(name, name)
+        value = role_map.get(name) if role_map else name
+        if value is None:
+            continue
         try:
             role = Role(value)
         except ValueError:
@@ -123,6 +132,8 @@ def check_principal_shape(p: Principal) -> None:
     if p.role == Role.ENTERPRISE:
         if not p.uscc:
             raise Forbidden("企业账号未绑定统一社会信用代码，请联系管理员")
+        if not _USCC_SHAPE.match(p.uscc):
+            raise Forbidden("企业账号绑定的统一社会信用代码格式不正确，请联系管理员")
         return
     if p.role in OFFICIAL_ROLES:
         code = p.region_code or ""

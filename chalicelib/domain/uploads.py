@@ -6,6 +6,7 @@ will send, so every condition in the policy is checked again when the object arr
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -98,6 +99,8 @@ class Upload(BaseModel):
     expires_at: str
     received_at: str | None = None
     size: int | None = None
+    etag: str | None = None  # of the accepted object: later processing reads exactly this version
+    version_id: str | None = None
     reject_reason: str | None = None
 
     def audit_state(self) -> dict:
@@ -108,6 +111,8 @@ class ArrivedObject(BaseModel):
     key: str
     size: int = Field(ge=0)
     content_type: str | None = None
+    etag: str | None = None
+    version_id: str | None = None
 
 
 _UNSAFE = re.compile(r"[^\w.\-()（）\u4e00-\u9fff]+")
@@ -121,9 +126,13 @@ def safe_filename(name: str) -> str:
 
 
 def owner_key(p: Principal) -> str:
+    """A key segment naming the uploader. Subjects of a generic OIDC IdP may contain "/" or be long, so they are
+    hashed; the USCC's shape was checked when the principal was built."""
     if p.role == Role.ENTERPRISE and p.uscc:
         return f"e-{p.uscc}"
-    return f"r-{p.region_code or 'none'}-{p.subject[:36]}"
+    digest = hashlib.sha256(p.subject.encode("utf-8")).hexdigest()[:16]
+    region = p.region_code if p.region_code and p.region_code.isdigit() else "none"
+    return f"r-{region}-{digest}"
 
 
 def upload_key(kind: str, p: Principal, upload_id: str, filename: str) -> str:

@@ -44,6 +44,8 @@ class ArrivalOutcome(StrEnum):
     ACCEPTED = "ACCEPTED"
     REJECTED = "REJECTED"
     DUPLICATE = "DUPLICATE"  # already handled: a redelivered message has no second effect
+    REPLACED = "REPLACED"  # the presigned POST was reused after acceptance; the accepted version stays authoritative
+    LATE = "LATE"  # arrived after the request expired; the object is not used
     IGNORED = "IGNORED"  # not an upload key of ours
 
 
@@ -139,9 +141,9 @@ class UploadService:
             if upload is None:
                 # An object whose request we never issued: an error worth a human look (DLQ), not a silent drop.
                 raise NotFound(f"对象 {key} 没有对应的上传申请")
-            if upload.state != UploadState.REQUESTED:
-                return ArrivalOutcome.DUPLICATE
             obj = self.blobs.head(key)
+            if upload.state != UploadState.REQUESTED:
+                return self._after_the_fact(upload, obj)
             if obj is None:
                 raise NotFound(f"对象 {key} 在存储桶中不存在")
             reasons = check_arrival(upload, obj)
@@ -161,12 +163,23 @@ class UploadService:
                     return ArrivalOutcome.REJECTED
                 self._transition(
                     upload, UploadEvent.OBJECT_ACCEPTED, AuditAction.UPLOAD_RECEIVED, INTAKE, meta,
-                    received_at=now, size=obj.size,
+                    received_at=now, size=obj.size, etag=obj.etag, version_id=obj.version_id,
                 )
                 return ArrivalOutcome.ACCEPTED
             except Conflict:
                 continue  # a concurrent delivery moved it; re-read and most likely report DUPLICATE
         raise Conflict("上传记录并发更新失败")
+
+    @staticmethod
+    def _after_the_fact(upload: Upload, obj) -> ArrivalOutcome:
+        if upload.state == UploadState.EXPIRED and obj is not None:
+            log.warning("object arrived after its request expired: %s", upload.key)
+            return ArrivalOutcome.LATE
+        if upload.state == UploadState.RECEIVED and obj is not None and upload.etag and obj.etag != upload.etag:
+            log.warning("object replaced after acceptance (accepted etag %s, now %s): %s",
+                        upload.etag, obj.etag, upload.key)
+            return ArrivalOutcome.REPLACED
+        return ArrivalOutcome.DUPLICATE
 
     def expire_overdue(self, meta: RequestMeta, *, limit: int = 200) -> int:
         now = self.clock()

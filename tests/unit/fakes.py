@@ -75,7 +75,9 @@ def _paginate(items: list[Any], limit: int, cursor: dict | None) -> tuple[list[A
 # --------------------------------------------------------------------------------------------------------------
 
 
-def enterprise(uscc: str = "91330782MA2D000001", region: str | None = "330782", subject: str | None = None) -> Principal:
+def enterprise(
+    uscc: str = "91330782MA2D000001", region: str | None = "330782", subject: str | None = None
+) -> Principal:
     return Principal(
         subject=subject or f"sub-ent-{uscc}",
         username=f"ent-{uscc[-4:]}",
@@ -173,7 +175,8 @@ class FakeAuditLog:
         """The live stored list (not a copy): lets a test tamper with, drop or reorder stored entries."""
         return self._chains.setdefault(target_key(target_type, target_id), [])
 
-    def __len__(self) -> int:
+    def count(self) -> int:
+        """Number of stored entries. (Deliberately not `__len__`: an empty log must stay truthy.)"""
         return sum(len(c) for c in self._chains.values())
 
 

@@ -112,7 +112,9 @@ def test_empty_chain_is_intact():
     assert report.intact and report.entries == 0
 
 
-@pytest.mark.parametrize(("field", "value"), [("note", "文件正常"), ("actor_username", "attacker"), ("source_ip", "1.2.3.4")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("note", "文件正常"), ("actor_username", "attacker"), ("source_ip", "1.2.3.4")]
+)
 def test_tampered_entry_is_reported_at_its_seq(field, value):
     chain = make_chain()
     chain[1] = chain[1].model_copy(update={field: value})  # edited in storage, hash left as it was

@@ -61,7 +61,7 @@ def test_pick_role_accepts_platform_role_names_without_a_map():
         (["zj-province", "zj-city"], Role.CITY_OFFICIAL),
         (["zj-admin", "zj-province"], Role.PROVINCE_OFFICIAL),
         (["zj-county", "zj-enterprise"], Role.ENTERPRISE),
-        (["mohurd-sync", "zj-admin"], Role.PROVINCE_ADMIN),
+        (["mohurd-sync", "zj-admin"], Role.MINISTRY_SYNC),  # a machine client never gains an official role
         (["zj-admin", "zj-city", "zj-county", "zj-province", "zj-enterprise"], Role.ENTERPRISE),
     ],
 )
@@ -134,7 +134,9 @@ def test_official_level_must_match_region_code(p, fragment):
 
 
 @pytest.mark.parametrize("code", ["110000", "320500", "320582", "440300", None, "", "3307", "33078200", "33O782"])
-@pytest.mark.parametrize("role", [Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PROVINCE_OFFICIAL, Role.PROVINCE_ADMIN])
+@pytest.mark.parametrize(
+    "role", [Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PROVINCE_OFFICIAL, Role.PROVINCE_ADMIN]
+)
 def test_official_needs_a_valid_zhejiang_code(role, code):
     with pytest.raises(Forbidden, match="浙江省"):
         check_principal_shape(P(role, code))

@@ -248,13 +248,6 @@ def test_unconfigured_issuer_or_audience(jwks, key):
             OidcTokenVerifier(s, static_jwks_resolver(jwks)).verify(sign(claims(), key))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: OidcTokenVerifier.claims() takes `alg` from the unverified header and only catches "
-    "jwt.InvalidTokenError; a header alg of the wrong key family (ES256 with the kid of an RSA key) makes PyJWT "
-    "raise TypeError('Expecting a PEM-formatted key.'), which escapes as a 500 instead of a 401",
-)
 def test_algorithm_of_wrong_key_family_is_unauthenticated(verifier):
     ec_key = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(Unauthenticated):
@@ -285,12 +278,6 @@ def test_enterprise_without_uscc_is_forbidden(verifier, key):
         verifier.verify(sign(claims(**{"cognito:groups": ["enterprise"]}), key))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: principal_from_claims() passes a non-string region claim (e.g. a JSON number 330782 from a "
-    "generic OIDC IdP) straight to check_principal_shape(), whose regex match raises TypeError -> 500",
-)
 def test_numeric_region_claim_is_not_a_server_error(verifier, key):
     try:
         p = verifier.verify(sign(claims(**{"custom:region_code": 330782}), key))

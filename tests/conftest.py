@@ -1,0 +1,97 @@
+"""Shared fixtures. Integration tests run on in-process moto with the resources created by infra/bootstrap.py."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Fake credentials before anything imports boto3: no test may ever reach real AWS.
+for k, v in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}.items():
+    os.environ[k] = v
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+
+def moto_public_jwks() -> dict:
+    import moto.cognitoidp
+
+    path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-public.json.gz"
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
+def moto_private_jwk() -> dict:
+    import moto.cognitoidp
+
+    path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
+@pytest.fixture
+def platform(tmp_path, monkeypatch):
+    """In-process moto with every declared resource, the app's settings pointing at it, demo users seeded."""
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib import wiring
+    from infra.bootstrap import bootstrap
+    from infra.local.demo import seed_demo
+    from infra.local.runtime import stage_environment
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        session = boto3.session.Session(region_name="us-east-1")
+        out = bootstrap(session, region="us-east-1", endpoint_url=None, queue_visibility_timeout=0)
+        jwks_file = tmp_path / "jwks.json"
+        jwks_file.write_text(json.dumps(moto_public_jwks()))
+        env = {**stage_environment("local"), **out["env"], "OIDC_JWKS_URL": f"file://{jwks_file}"}
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        wiring.reset()
+        seed_demo(session, out["user_pool"]["pool_id"])
+        yield {"session": session, **out}
+        wiring.reset()
+
+
+@pytest.fixture
+def client(platform):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="local") as c:
+        yield c
+
+
+@pytest.fixture
+def login(client):
+    """login("province") -> Authorization headers for that demo account."""
+    from infra.local.demo import DEMO_PASSWORD
+
+    cache: dict[str, dict[str, str]] = {}
+
+    def _login(username: str) -> dict[str, str]:
+        if username not in cache:
+            resp = client.http.post(
+                "/auth/login",
+                headers={"Content-Type": "application/json"},
+                body=json.dumps({"username": username, "password": DEMO_PASSWORD}),
+            )
+            assert resp.status_code == 200, resp.body
+            cache[username] = {"Authorization": f"Bearer {json.loads(resp.body)['id_token']}"}
+        return cache[username]
+
+    return _login
