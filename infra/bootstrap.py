@@ -138,7 +138,7 @@ def bootstrap(
         COGNITO_CLIENT_ID=pool["client_id"],
         OIDC_ISSUER=issuer,
         OIDC_AUDIENCE=pool["client_id"],
-        OIDC_TOKEN_USE="id",
+        OIDC_TOKEN_USE="id",  # noqa: S106 - a claim value, not a password
         # moto serves the pool's JWKS under its own endpoint; on AWS the issuer's well-known address is used.
         OIDC_JWKS_URL=f"{endpoint_url.rstrip('/')}/{pool['pool_id']}/.well-known/jwks.json" if endpoint_url else "",
     )

@@ -3,9 +3,10 @@
     python -m infra.template build/merge.json
     chalice package --stage prod --merge-template build/merge.json build/package
 
-Everything partition-aware (`${AWS::Partition}`, `${AWS::URLSuffix}`): the same template deploys to aws and aws-cn.
-Cognito is created only when the `IdentityProvider` parameter is `cognito`; with `oidc` the province's own OIDC
-service is configured through parameters instead (Cognito user pools are not offered in the China regions).
+Everything partition-aware (`${AWS::Partition}`): the same code deploys to aws and aws-cn. Two identity variants:
+- `cognito` (default): the template creates the user pool, its app client and one group per role;
+- `oidc` (`python -m infra.template build/merge.json --identity oidc`): no Cognito resource at all (Cognito user
+  pools are not offered in the China regions); the province's own OIDC service is configured through parameters.
 """
 
 from __future__ import annotations
@@ -52,8 +53,12 @@ def table_resource(t: Table) -> dict[str, Any]:
         props["TimeToLiveSpecification"] = {"AttributeName": t.ttl_attribute, "Enabled": True}
     if t.stream:
         props["StreamSpecification"] = {"StreamViewType": t.stream}
-    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-            "Properties": props}
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": props,
+    }
 
 
 def queue_resources(q: Queue) -> dict[str, Any]:
@@ -73,7 +78,10 @@ def queue_resources(q: Queue) -> dict[str, Any]:
                 "VisibilityTimeout": q.visibility_timeout,
                 "MessageRetentionPeriod": q.retention_seconds,
                 "SqsManagedSseEnabled": True,
-                "RedrivePolicy": {"deadLetterTargetArn": _arn(q.dlq_logical_id), "maxReceiveCount": q.max_receive_count},
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": _arn(q.dlq_logical_id),
+                    "maxReceiveCount": q.max_receive_count,
+                },
             },
         },
     }
@@ -161,11 +169,9 @@ def bucket_resources(b: Bucket) -> dict[str, Any]:
 
 def user_pool_resources() -> dict[str, Any]:
     up = DECLARATIONS.user_pool
-    cond = "UseCognito"
     res: dict[str, Any] = {
         up.logical_id: {
             "Type": "AWS::Cognito::UserPool",
-            "Condition": cond,
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
             "Properties": {
@@ -181,8 +187,12 @@ def user_pool_resources() -> dict[str, Any]:
                     }
                 },
                 "Schema": [
-                    {"Name": a, "AttributeDataType": "String", "Mutable": True,
-                     "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "64"}}
+                    {
+                        "Name": a,
+                        "AttributeDataType": "String",
+                        "Mutable": True,
+                        "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "64"},
+                    }
                     for a in up.custom_attributes
                 ],
                 "UserPoolAddOns": {"AdvancedSecurityMode": "OFF"},
@@ -190,7 +200,6 @@ def user_pool_resources() -> dict[str, Any]:
         },
         up.client_logical_id: {
             "Type": "AWS::Cognito::UserPoolClient",
-            "Condition": cond,
             "Properties": {
                 "UserPoolId": {"Ref": up.logical_id},
                 "ClientName": "cmsp-web",
@@ -208,13 +217,12 @@ def user_pool_resources() -> dict[str, Any]:
     for g in up.groups:
         res[f"UserPoolGroup{''.join(p.title() for p in g.split('_'))}"] = {
             "Type": "AWS::Cognito::UserPoolGroup",
-            "Condition": cond,
             "Properties": {"GroupName": g, "UserPoolId": {"Ref": up.logical_id}},
         }
     return res
 
 
-def role_policies() -> list[dict[str, Any]]:
+def role_policies(with_cognito: bool) -> list[dict[str, Any]]:
     tables = DECLARATIONS.tables
     index_arns = [_sub(f"${{{t.logical_id}.Arn}}/index/*") for t in tables if t.gsis]
     audit = next(t for t in tables if t.logical_id == "AuditTable")
@@ -229,9 +237,16 @@ def role_policies() -> list[dict[str, Any]]:
         },
         {
             "Effect": "Allow",
-            "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                       "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
-                       "dynamodb:ConditionCheckItem"],
+            "Action": [
+                "dynamodb:GetItem",
+                "dynamodb:Query",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+            ],
             "Resource": [_arn(t.logical_id) for t in main_tables] + index_arns,
         },
         {
@@ -240,36 +255,59 @@ def role_policies() -> list[dict[str, Any]]:
             "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
             "Resource": [_arn(audit.logical_id), _sub(f"${{{audit.logical_id}.Arn}}/index/*")],
         },
-        {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                                       "sqs:ChangeMessageVisibility", "sqs:SendMessage"], "Resource": queues},
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:HeadObject"], "Resource": buckets},
-        {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*"},
         {
             "Effect": "Allow",
-            "Action": ["cognito-idp:InitiateAuth"],
-            "Resource": "*",
+            "Action": [
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ChangeMessageVisibility",
+                "sqs:SendMessage",
+            ],
+            "Resource": queues,
         },
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:HeadObject"], "Resource": buckets},
+        {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*"},
     ]
+    if with_cognito:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["cognito-idp:InitiateAuth"],
+                "Resource": _arn(DECLARATIONS.user_pool.logical_id),
+            }
+        )
     return [{"PolicyName": "CmspRuntime", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]
 
 
-def environment() -> dict[str, Any]:
+def environment(with_cognito: bool) -> dict[str, Any]:
     up = DECLARATIONS.user_pool
     env: dict[str, Any] = {t.env: {"Ref": t.logical_id} for t in DECLARATIONS.tables}
     for b in DECLARATIONS.buckets:
         env[b.env] = {"Ref": b.logical_id}
-    env.update(
-        IDENTITY_PROVIDER={"Ref": "IdentityProvider"},
-        COGNITO_USER_POOL_ID={"Fn::If": ["UseCognito", {"Ref": up.logical_id}, ""]},
-        COGNITO_CLIENT_ID={"Fn::If": ["UseCognito", {"Ref": up.client_logical_id}, ""]},
-        OIDC_ISSUER={"Fn::If": ["UseCognito",
-                                _sub(f"https://cognito-idp.${{AWS::Region}}.amazonaws.com/${{{up.logical_id}}}"),
-                                {"Ref": "OidcIssuer"}]},
-        OIDC_JWKS_URL={"Fn::If": ["UseCognito", "", {"Ref": "OidcJwksUrl"}]},
-        OIDC_AUDIENCE={"Fn::If": ["UseCognito", {"Ref": up.client_logical_id}, {"Ref": "OidcAudience"}]},
-        OIDC_TOKEN_URL={"Ref": "OidcTokenUrl"},
-        OIDC_TOKEN_USE={"Fn::If": ["UseCognito", "id", {"Ref": "OidcTokenUse"}]},
-    )
+    if with_cognito:
+        env.update(
+            IDENTITY_PROVIDER="cognito",
+            COGNITO_USER_POOL_ID={"Ref": up.logical_id},
+            COGNITO_CLIENT_ID={"Ref": up.client_logical_id},
+            OIDC_ISSUER=_sub(f"https://cognito-idp.${{AWS::Region}}.amazonaws.com/${{{up.logical_id}}}"),
+            OIDC_JWKS_URL="",
+            OIDC_AUDIENCE={"Ref": up.client_logical_id},
+            OIDC_TOKEN_USE="id",  # noqa: S106 - a claim value, not a password
+        )
+    else:
+        env.update(
+            IDENTITY_PROVIDER="oidc",
+            OIDC_ISSUER={"Ref": "OidcIssuer"},
+            OIDC_JWKS_URL={"Ref": "OidcJwksUrl"},
+            OIDC_AUDIENCE={"Ref": "OidcAudience"},
+            OIDC_TOKEN_URL={"Ref": "OidcTokenUrl"},
+            OIDC_TOKEN_USE={"Ref": "OidcTokenUse"},
+            OIDC_CLAIM_ROLES={"Ref": "OidcRolesClaim"},
+            OIDC_CLAIM_REGION={"Ref": "OidcRegionClaim"},
+            OIDC_CLAIM_USCC={"Ref": "OidcUsccClaim"},
+            OIDC_ROLE_MAP={"Ref": "OidcRoleMap"},
+        )
     return env
 
 
@@ -302,7 +340,27 @@ def sqs_event_overrides(app: Any) -> dict[str, Any]:
     return out
 
 
-def build_merge_template(app: Any) -> dict[str, Any]:
+def _oidc_parameters() -> dict[str, Any]:
+    def p(desc: str, default: str = "") -> dict[str, Any]:
+        return {"Type": "String", "Default": default, "Description": desc}
+
+    return {
+        "OidcIssuer": {"Type": "String", "Description": "OIDC issuer of the province's identity service"},
+        "OidcJwksUrl": {"Type": "String", "Description": "JWKS address of that issuer"},
+        "OidcAudience": {"Type": "String", "Description": "Client id expected in the aud claim"},
+        "OidcTokenUrl": {"Type": "String", "Description": "Token endpoint used by POST /auth/login"},
+        "OidcTokenUse": p("Expected token_use claim, empty for none"),
+        "OidcRolesClaim": p("Claim carrying role/group names", "groups"),
+        "OidcRegionClaim": p("Claim carrying the GB/T 2260 region code", "region_code"),
+        "OidcUsccClaim": p("Claim carrying the enterprise USCC", "uscc"),
+        "OidcRoleMap": p('JSON map from IdP role names to platform roles, e.g. {"zj-county": "county_official"}'),
+    }
+
+
+def build_merge_template(app: Any, *, identity: str = "cognito") -> dict[str, Any]:
+    if identity not in ("cognito", "oidc"):
+        raise ValueError(f"identity must be cognito or oidc, not {identity}")
+    with_cognito = identity == "cognito"
     resources: dict[str, Any] = {}
     for t in DECLARATIONS.tables:
         resources[t.logical_id] = table_resource(t)
@@ -312,22 +370,18 @@ def build_merge_template(app: Any) -> dict[str, Any]:
         for n in b.notifications:
             queue_by_logical_id(n.queue)  # fail fast on a typo
         resources.update(bucket_resources(b))
-    resources.update(user_pool_resources())
-    resources["DefaultRole"] = {"Properties": {"Policies": role_policies()}}
+    if with_cognito:
+        resources.update(user_pool_resources())
+    resources["DefaultRole"] = {"Properties": {"Policies": role_policies(with_cognito)}}
     resources.update(sqs_event_overrides(app))
+    parameters: dict[str, Any] = {
+        "WebOrigin": {"Type": "String", "Default": "*", "Description": "Origin of the web UI (CORS)"},
+    }
+    if not with_cognito:
+        parameters.update(_oidc_parameters())
     return {
-        "Parameters": {
-            "IdentityProvider": {"Type": "String", "AllowedValues": ["cognito", "oidc"], "Default": "cognito",
-                                 "Description": "cognito, or oidc where Cognito is not offered (aws-cn)"},
-            "OidcIssuer": {"Type": "String", "Default": "", "Description": "OIDC issuer (IdentityProvider=oidc)"},
-            "OidcJwksUrl": {"Type": "String", "Default": "", "Description": "JWKS address (IdentityProvider=oidc)"},
-            "OidcAudience": {"Type": "String", "Default": "", "Description": "Client id expected in aud"},
-            "OidcTokenUrl": {"Type": "String", "Default": "", "Description": "Token endpoint for password login"},
-            "OidcTokenUse": {"Type": "String", "Default": "", "Description": "Expected token_use claim, if any"},
-            "WebOrigin": {"Type": "String", "Default": "*", "Description": "Origin of the web UI (CORS)"},
-        },
-        "Conditions": {"UseCognito": {"Fn::Equals": [{"Ref": "IdentityProvider"}, "cognito"]}},
-        "Globals": {"Function": {"Environment": {"Variables": environment()}}},
+        "Parameters": parameters,
+        "Globals": {"Function": {"Environment": {"Variables": environment(with_cognito)}}},
         "Resources": resources,
         "Outputs": {
             **{f"{t.logical_id}Name": {"Value": {"Ref": t.logical_id}} for t in DECLARATIONS.tables},
@@ -338,11 +392,17 @@ def build_merge_template(app: Any) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import argparse
+
     from app import app
 
-    out = Path(argv[1]) if len(argv) > 1 else Path("build/merge.json")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", nargs="?", default="build/merge.json")
+    parser.add_argument("--identity", choices=["cognito", "oidc"], default="cognito")
+    args = parser.parse_args(argv[1:])
+    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(build_merge_template(app), indent=2, ensure_ascii=False), "utf-8")
+    out.write_text(json.dumps(build_merge_template(app, identity=args.identity), indent=2, ensure_ascii=False), "utf-8")
     print(out)
     return 0
 

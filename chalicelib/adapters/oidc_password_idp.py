@@ -32,7 +32,9 @@ class OidcPasswordIdentityProvider:
         }
         if self.client_secret:
             form["client_secret"] = self.client_secret
-        req = urllib.request.Request(
+        if not self.token_url.startswith(("https://", "http://")):
+            raise Unauthenticated("身份认证服务地址配置错误")
+        req = urllib.request.Request(  # noqa: S310 - scheme checked above
             self.token_url,
             data=urllib.parse.urlencode(form).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},

@@ -25,9 +25,7 @@ class Role(StrEnum):
     SYSTEM = "system"  # the platform's own event handlers and schedules; never granted to a token
 
 
-OFFICIAL_ROLES = frozenset(
-    {Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PROVINCE_OFFICIAL, Role.PROVINCE_ADMIN}
-)
+OFFICIAL_ROLES = frozenset({Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PROVINCE_OFFICIAL, Role.PROVINCE_ADMIN})
 PROVINCE_ROLES = frozenset({Role.PROVINCE_OFFICIAL, Role.PROVINCE_ADMIN})
 TOKEN_ROLES = frozenset(Role) - {Role.PUBLIC, Role.SYSTEM}
 

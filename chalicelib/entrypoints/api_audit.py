@@ -53,21 +53,40 @@ class ActorQuery(BaseModel):
     cursor: str | None = None
 
 
-@api_route(bp, "/audit/targets/{target_type}/{target_id}", summary="对象的操作留痕", tags=["操作留痕"],
-           roles=OFFICIAL_ROLES, response=AuditTrail)
+@api_route(
+    bp,
+    "/audit/targets/{target_type}/{target_id}",
+    summary="对象的操作留痕",
+    tags=["操作留痕"],
+    roles=OFFICIAL_ROLES,
+    response=AuditTrail,
+)
 def target_trail(ctx: Ctx, target_type: str, target_id: str) -> AuditTrail:
     entries = get_audit_query_service().target_trail(ctx.user, target_type, target_id)
     return AuditTrail(items=[AuditEntryView.of(e) for e in entries])
 
 
-@api_route(bp, "/audit/targets/{target_type}/{target_id}/verify", summary="校验对象留痕的哈希链",
-           tags=["操作留痕"], roles=OFFICIAL_ROLES, response=ChainReport)
+@api_route(
+    bp,
+    "/audit/targets/{target_type}/{target_id}/verify",
+    summary="校验对象留痕的哈希链",
+    tags=["操作留痕"],
+    roles=OFFICIAL_ROLES,
+    response=ChainReport,
+)
 def verify_target(ctx: Ctx, target_type: str, target_id: str) -> ChainReport:
     return get_audit_query_service().verify_target(ctx.user, target_type, target_id)
 
 
-@api_route(bp, "/audit/actors/{subject}", summary="人员的操作留痕", tags=["操作留痕"], roles=OFFICIAL_ROLES,
-           query=ActorQuery, response=AuditTrail)
+@api_route(
+    bp,
+    "/audit/actors/{subject}",
+    summary="人员的操作留痕",
+    tags=["操作留痕"],
+    roles=OFFICIAL_ROLES,
+    query=ActorQuery,
+    response=AuditTrail,
+)
 def actor_trail(ctx: Ctx, q: ActorQuery, subject: str) -> AuditTrail:
     page = get_audit_query_service().actor_trail(ctx.user, subject, limit=q.limit, cursor=decode_cursor(q.cursor))
     return AuditTrail(items=[AuditEntryView.of(e) for e in page.items], cursor=encode_cursor(page.cursor))

@@ -52,18 +52,29 @@ class LoginResponse(BaseModel):
     access_token: str
     refresh_token: str | None = None
     expires_in: int
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the token type name, not a secret
     user: Me
 
 
-@api_route(bp, "/auth/login", "POST", summary="用户名密码登录", tags=["认证"], roles=None, body=LoginRequest,
-           response=LoginResponse)
+@api_route(
+    bp,
+    "/auth/login",
+    "POST",
+    summary="用户名密码登录",
+    tags=["认证"],
+    roles=None,
+    body=LoginRequest,
+    response=LoginResponse,
+)
 def login(ctx: Ctx, req: LoginRequest) -> LoginResponse:
     result = get_auth_service().login(req.username, req.password, ctx.meta)
     t = result.tokens
     return LoginResponse(
-        id_token=t.id_token, access_token=t.access_token, refresh_token=t.refresh_token,
-        expires_in=t.expires_in, user=Me.of(result.principal),
+        id_token=t.id_token,
+        access_token=t.access_token,
+        refresh_token=t.refresh_token,
+        expires_in=t.expires_in,
+        user=Me.of(result.principal),
     )
 
 

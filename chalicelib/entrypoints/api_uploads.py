@@ -18,7 +18,9 @@ UPLOADERS = [Role.ENTERPRISE, Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PRO
 class UploadRequestIn(BaseModel):
     """上传申请"""
 
-    kind: str = Field(description="上传类型：enterprise_sheet / personnel_sheet / project_sheet / legacy_export / attachment")
+    kind: str = Field(
+        description="上传类型：enterprise_sheet / personnel_sheet / project_sheet / legacy_export / attachment"
+    )
     filename: str = Field(min_length=1, max_length=255, description="原始文件名")
     content_type: str = Field(min_length=3, max_length=128, description="文件MIME类型")
     size: int = Field(gt=0, description="文件大小（字节）")
@@ -68,8 +70,17 @@ class ListQuery(BaseModel):
     cursor: str | None = None
 
 
-@api_route(bp, "/uploads", "POST", summary="申请上传地址（预签名POST）", tags=["数据上传"], roles=UPLOADERS,
-           body=UploadRequestIn, response=UploadTicketOut, status=201)
+@api_route(
+    bp,
+    "/uploads",
+    "POST",
+    summary="申请上传地址（预签名POST）",
+    tags=["数据上传"],
+    roles=UPLOADERS,
+    body=UploadRequestIn,
+    response=UploadTicketOut,
+    status=201,
+)
 def request_upload(ctx: Ctx, req: UploadRequestIn) -> UploadTicketOut:
     ticket = get_upload_service().request(
         ctx.user, ctx.meta, kind=req.kind, filename=req.filename, content_type=req.content_type, size=req.size
@@ -77,14 +88,14 @@ def request_upload(ctx: Ctx, req: UploadRequestIn) -> UploadTicketOut:
     return UploadTicketOut(upload=UploadView.of(ticket.upload), post=PresignedPost(**ticket.post))
 
 
-@api_route(bp, "/uploads", summary="我的上传记录", tags=["数据上传"], roles=UPLOADERS, query=ListQuery,
-           response=UploadList)
+@api_route(
+    bp, "/uploads", summary="我的上传记录", tags=["数据上传"], roles=UPLOADERS, query=ListQuery, response=UploadList
+)
 def list_uploads(ctx: Ctx, q: ListQuery) -> UploadList:
     page = get_upload_service().list_mine(ctx.user, limit=q.limit, cursor=decode_cursor(q.cursor))
     return UploadList(items=[UploadView.of(u) for u in page.items], cursor=encode_cursor(page.cursor))
 
 
-@api_route(bp, "/uploads/{upload_id}", summary="上传记录详情", tags=["数据上传"], roles=UPLOADERS,
-           response=UploadView)
+@api_route(bp, "/uploads/{upload_id}", summary="上传记录详情", tags=["数据上传"], roles=UPLOADERS, response=UploadView)
 def get_upload(ctx: Ctx, upload_id: str) -> UploadView:
     return UploadView.of(get_upload_service().get(ctx.user, upload_id))

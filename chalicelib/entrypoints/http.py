@@ -120,7 +120,7 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
-        msg = _PYDANTIC_MESSAGES.get(err.get("type", ""), None)
+        msg = _PYDANTIC_MESSAGES.get(err.get("type", ""))
         ctx_msg = err.get("msg", "")
         if err.get("type") == "value_error" and ctx_msg.startswith("Value error, "):
             msg = ctx_msg.removeprefix("Value error, ")

@@ -36,8 +36,9 @@ def http_middleware(event, get_response):
         status = response.status_code
     else:
         status = 200
-    log.info("request", extra={"method": event.method, "path": event.path, "status": status,
-                               "ms": round(elapsed_ms, 1)})
+    log.info(
+        "request", extra={"method": event.method, "path": event.path, "status": status, "ms": round(elapsed_ms, 1)}
+    )
     m = metrics()
     m.add_metric(name="Requests", unit="Count", value=1)
     if status >= 500:
@@ -57,6 +58,8 @@ def event_middleware(event, get_response):
         log.exception("event handler failed", extra={"event_type": type(event).__name__})
         raise
     finally:
-        log.info("event handled", extra={"event_type": type(event).__name__,
-                                         "ms": round((time.perf_counter() - started) * 1000, 1)})
+        log.info(
+            "event handled",
+            extra={"event_type": type(event).__name__, "ms": round((time.perf_counter() - started) * 1000, 1)},
+        )
         flush_metrics()

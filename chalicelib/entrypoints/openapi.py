@@ -24,8 +24,13 @@ def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[di
     props = schema.get("properties", {})
     required = set(schema.get("required", []))
     return [
-        {"name": name, "in": "query", "required": name in required, "schema": prop,
-         "description": prop.get("description", "")}
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": prop,
+            "description": prop.get("description", ""),
+        }
         for name, prop in props.items()
     ]
 

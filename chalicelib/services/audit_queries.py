@@ -41,5 +41,3 @@ class AuditQueryService:
         if p.role not in PROVINCE_ROLES and subject != p.subject:
             raise Forbidden("只有省级主管部门可以查询其他人员的操作记录")
         return self.audit.entries_for_actor(subject, limit=limit, cursor=cursor)
-
-

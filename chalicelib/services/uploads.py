@@ -162,8 +162,15 @@ class UploadService:
                     )
                     return ArrivalOutcome.REJECTED
                 self._transition(
-                    upload, UploadEvent.OBJECT_ACCEPTED, AuditAction.UPLOAD_RECEIVED, INTAKE, meta,
-                    received_at=now, size=obj.size, etag=obj.etag, version_id=obj.version_id,
+                    upload,
+                    UploadEvent.OBJECT_ACCEPTED,
+                    AuditAction.UPLOAD_RECEIVED,
+                    INTAKE,
+                    meta,
+                    received_at=now,
+                    size=obj.size,
+                    etag=obj.etag,
+                    version_id=obj.version_id,
                 )
                 return ArrivalOutcome.ACCEPTED
             except Conflict:
@@ -176,8 +183,9 @@ class UploadService:
             log.warning("object arrived after its request expired: %s", upload.key)
             return ArrivalOutcome.LATE
         if upload.state == UploadState.RECEIVED and obj is not None and upload.etag and obj.etag != upload.etag:
-            log.warning("object replaced after acceptance (accepted etag %s, now %s): %s",
-                        upload.etag, obj.etag, upload.key)
+            log.warning(
+                "object replaced after acceptance (accepted etag %s, now %s): %s", upload.etag, obj.etag, upload.key
+            )
             return ArrivalOutcome.REPLACED
         return ArrivalOutcome.DUPLICATE
 

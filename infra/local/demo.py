@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-DEMO_PASSWORD = "Demo#2015zj"
+DEMO_PASSWORD = "Demo#2015zj"  # noqa: S105 - published demo password of the local platform only
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,16 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("ent_yiwu", "enterprise", "王建国（企业填报员）", "330782", "91330782677204726D", "义乌市示范建设有限公司"),
-    DemoAccount("ent_hangzhou", "enterprise", "李明（企业填报员）", "330106", "91330106MA2CFE0Q4W", "杭州西湖示范建筑有限公司"),
+    DemoAccount(
+        "ent_yiwu", "enterprise", "王建国（企业填报员）", "330782", "91330782677204726D", "义乌市示范建设有限公司"
+    ),
+    DemoAccount(
+        "ent_hangzhou", "enterprise", "李明（企业填报员）", "330106", "91330106MA2CFE0Q4W", "杭州西湖示范建筑有限公司"
+    ),
     DemoAccount("county_yiwu", "county_official", "陈静（义乌市建设局）", "330782", org_name="义乌市住房和城乡建设局"),
-    DemoAccount("county_xihu", "county_official", "赵磊（西湖区建设局）", "330106", org_name="杭州市西湖区住房和城乡建设局"),
+    DemoAccount(
+        "county_xihu", "county_official", "赵磊（西湖区建设局）", "330106", org_name="杭州市西湖区住房和城乡建设局"
+    ),
     DemoAccount("city_jinhua", "city_official", "周敏（金华市建设局）", "330700", org_name="金华市住房和城乡建设局"),
     DemoAccount("city_hangzhou", "city_official", "吴涛（杭州市建委）", "330100", org_name="杭州市城乡建设委员会"),
     DemoAccount("province", "province_official", "郑华（省建设厅）", "330000", org_name="浙江省住房和城乡建设厅"),

@@ -144,8 +144,9 @@ class LocalPlatform:
         from infra.bootstrap import bootstrap
 
         session = boto3.session.Session(region_name=self.region)
-        out = bootstrap(session, region=self.region, endpoint_url=self.endpoint,
-                        queue_visibility_timeout=self.queue_visibility)
+        out = bootstrap(
+            session, region=self.region, endpoint_url=self.endpoint, queue_visibility_timeout=self.queue_visibility
+        )
         os.environ.update(stage_environment("local"))
         os.environ.update(out["env"])
         os.environ.update(self.extra_env)
@@ -225,8 +226,12 @@ class LocalPlatform:
             for a in self.accounts:
                 scope = a.uscc or a.region_code or "-"
                 lines.append(f"    {a.username:<14} {a.role:<18} {scope:<20} {a.name}")
-        lines.append("  Login: curl -X POST {0}/auth/login -H 'Content-Type: application/json' "
-                     "-d '{{\"username\":\"province\",\"password\":\"{1}\"}}'".format(self.base_url, "Demo#2015zj"))
+        from infra.local.demo import DEMO_PASSWORD
+
+        body = json.dumps({"username": "province", "password": DEMO_PASSWORD})
+        lines.append(
+            f"  Login: curl -X POST {self.base_url}/auth/login -H 'Content-Type: application/json' -d '{body}'"
+        )
         lines.append("  Stop with Ctrl-C.")
         return "\n".join(lines)
 
@@ -245,7 +250,7 @@ def main() -> int:
     )
     stopping = threading.Event()
 
-    def _stop(signum, frame):  # noqa: ARG001
+    def _stop(signum, frame):
         stopping.set()
 
     signal.signal(signal.SIGINT, _stop)

@@ -19,8 +19,9 @@ def body(resp):
 
 
 def test_login_returns_tokens_and_the_principal(client):
-    resp = client.http.post("/auth/login", headers=JSON,
-                            body=json.dumps({"username": "county_yiwu", "password": "Demo#2015zj"}))
+    resp = client.http.post(
+        "/auth/login", headers=JSON, body=json.dumps({"username": "county_yiwu", "password": "Demo#2015zj"})
+    )
     assert resp.status_code == 200
     data = body(resp)
     assert data["token_type"] == "Bearer"
@@ -30,8 +31,7 @@ def test_login_returns_tokens_and_the_principal(client):
 
 
 def test_wrong_password_is_401_in_chinese_and_audited(client, platform, login):
-    resp = client.http.post("/auth/login", headers=JSON,
-                            body=json.dumps({"username": "province", "password": "wrong"}))
+    resp = client.http.post("/auth/login", headers=JSON, body=json.dumps({"username": "province", "password": "wrong"}))
     assert resp.status_code == 401
     assert body(resp) == {"code": "UNAUTHENTICATED", "message": "用户名或密码错误", "details": None}
     trail = client.http.get("/audit/targets/login/province", headers=login("province"))
@@ -140,7 +140,9 @@ def test_malformed_authorization_header_is_401(client):
 
 
 def test_successful_login_is_audited_against_the_user(client, login):
-    client.http.post("/auth/login", headers=JSON, body=json.dumps({"username": "city_jinhua", "password": "Demo#2015zj"}))
+    client.http.post(
+        "/auth/login", headers=JSON, body=json.dumps({"username": "city_jinhua", "password": "Demo#2015zj"})
+    )
     me = body(client.http.get("/auth/me", headers=login("city_jinhua")))
     trail = client.http.get(f"/audit/targets/user/{me['subject']}", headers=login("province"))
     assert trail.status_code == 200

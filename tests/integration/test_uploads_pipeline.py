@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from infra.local.pumps import SqsPoller
 from chalicelib.names import UPLOAD_EVENTS_QUEUE
+from infra.local.pumps import SqsPoller
 
 JSON = {"Content-Type": "application/json"}
 CSV = "text/csv"
@@ -19,8 +19,11 @@ def body(resp):
 
 
 def request_upload(client, headers, *, kind="enterprise_sheet", filename="企业信息表.csv", content_type=CSV, size=64):
-    resp = client.http.post("/uploads", headers={**JSON, **headers}, body=json.dumps(
-        {"kind": kind, "filename": filename, "content_type": content_type, "size": size}))
+    resp = client.http.post(
+        "/uploads",
+        headers={**JSON, **headers},
+        body=json.dumps({"kind": kind, "filename": filename, "content_type": content_type, "size": size}),
+    )
     assert resp.status_code == 201, resp.body
     return body(resp)
 
@@ -39,9 +42,18 @@ def poller(app, platform, stop=None):
 
     sqs = platform["session"].client("sqs")
     info = platform["queues"][UPLOAD_EVENTS_QUEUE]
-    return SqsPoller(name="on_upload_object_created", handler=the_app.handler_map["on_upload_object_created"],
-                     sqs=sqs, queue_url=info["url"], queue_arn=info["arn"], batch_size=10, region="us-east-1",
-                     stop=stop or threading.Event(), retry_backoff_seconds=0, wait_seconds=0)
+    return SqsPoller(
+        name="on_upload_object_created",
+        handler=the_app.handler_map["on_upload_object_created"],
+        sqs=sqs,
+        queue_url=info["url"],
+        queue_arn=info["arn"],
+        batch_size=10,
+        region="us-east-1",
+        stop=stop or threading.Event(),
+        retry_backoff_seconds=0,
+        wait_seconds=0,
+    )
 
 
 def drain(p, rounds=5):
@@ -141,16 +153,36 @@ def test_upload_visibility_follows_ownership_and_region(client, login):
 @pytest.mark.parametrize(
     ("user", "payload", "status", "code"),
     [
-        ("ministry_sync", {"kind": "attachment", "filename": "a.pdf", "content_type": "application/pdf", "size": 1}, 403,
-         "FORBIDDEN"),
-        ("ent_yiwu", {"kind": "legacy_export", "filename": "a.csv", "content_type": "text/csv", "size": 1}, 403,
-         "FORBIDDEN"),
-        ("ent_yiwu", {"kind": "nope", "filename": "a.csv", "content_type": "text/csv", "size": 1}, 400,
-         "INVALID_INPUT"),
-        ("ent_yiwu", {"kind": "attachment", "filename": "a.exe", "content_type": "application/x-msdownload",
-                      "size": 1}, 400, "INVALID_INPUT"),
-        ("ent_yiwu", {"kind": "attachment", "filename": "a.pdf", "content_type": "application/pdf",
-                      "size": 999_999_999}, 400, "INVALID_INPUT"),
+        (
+            "ministry_sync",
+            {"kind": "attachment", "filename": "a.pdf", "content_type": "application/pdf", "size": 1},
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            "ent_yiwu",
+            {"kind": "legacy_export", "filename": "a.csv", "content_type": "text/csv", "size": 1},
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            "ent_yiwu",
+            {"kind": "nope", "filename": "a.csv", "content_type": "text/csv", "size": 1},
+            400,
+            "INVALID_INPUT",
+        ),
+        (
+            "ent_yiwu",
+            {"kind": "attachment", "filename": "a.exe", "content_type": "application/x-msdownload", "size": 1},
+            400,
+            "INVALID_INPUT",
+        ),
+        (
+            "ent_yiwu",
+            {"kind": "attachment", "filename": "a.pdf", "content_type": "application/pdf", "size": 999_999_999},
+            400,
+            "INVALID_INPUT",
+        ),
     ],
 )
 def test_upload_request_checks(client, login, user, payload, status, code):
@@ -181,8 +213,10 @@ def test_schedule_expires_abandoned_uploads(client, platform, login, monkeypatch
     abandoned = request_upload(client, ent)["upload"]["upload_id"]
     arrived = request_upload(client, ent)
     post_file(arrived, b"x,y\n")  # its notification is still queued: the sweeper must leave it to intake
-    result = client.lambda_.invoke("expire_abandoned_uploads", client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    result = client.lambda_.invoke(
+        "expire_abandoned_uploads",
+        client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]),
+    )
     assert result.payload == {"expired": 1}
     assert body(client.http.get(f"/uploads/{abandoned}", headers=ent))["state"] == "EXPIRED"
     assert body(client.http.get(f"/uploads/{arrived['upload']['upload_id']}", headers=ent))["state"] == "REQUESTED"

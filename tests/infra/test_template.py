@@ -1,0 +1,163 @@
+"""The AWS template and the local bootstrap come from one declaration; the template passes cfn-lint."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib.names import UPLOAD_EVENTS_QUEUE
+from infra.declarations import DECLARATIONS, queue_by_name
+from infra.template import build_merge_template
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def _package(tmp_path_factory, identity: str, region: str) -> dict:
+    """`chalice package` with the generated merge template, exactly as `make package` does."""
+    from app import app
+
+    out = tmp_path_factory.mktemp(f"package-{identity}")
+    merge = out / "merge.json"
+    merge.write_text(json.dumps(build_merge_template(app, identity=identity)))
+    env = {**os.environ, "AWS_DEFAULT_REGION": region}
+    env.pop("AWS_ENDPOINT_URL", None)
+    subprocess.run(
+        [str(BIN / "chalice"), "package", "--stage", "prod", "--merge-template", str(merge), str(out / "pkg")],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return {"dir": out / "pkg", "template": json.loads((out / "pkg" / "sam.json").read_text()), "region": region}
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory) -> dict:
+    return _package(tmp_path_factory, "cognito", "us-east-1")
+
+
+@pytest.fixture(scope="module")
+def packaged_cn(tmp_path_factory) -> dict:
+    return _package(tmp_path_factory, "oidc", "cn-north-1")
+
+
+def _cfn_lint(pkg: dict, *regions: str) -> None:
+    proc = subprocess.run(
+        [str(BIN / "cfn-lint"), "--regions", *regions, "--", str(pkg["dir"] / "sam.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_packaged_template_passes_cfn_lint(packaged):
+    _cfn_lint(packaged, "us-east-1", "ap-east-1")
+
+
+def test_oidc_variant_passes_cfn_lint_in_the_china_regions(packaged_cn):
+    _cfn_lint(packaged_cn, "cn-north-1", "cn-northwest-1")
+    resources = packaged_cn["template"]["Resources"]
+    assert not [k for k, v in resources.items() if v["Type"].startswith("AWS::Cognito::")]
+    variables = packaged_cn["template"]["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["IDENTITY_PROVIDER"] == "oidc"
+    assert variables["OIDC_ISSUER"] == {"Ref": "OidcIssuer"}
+
+
+def test_template_is_partition_agnostic(packaged, packaged_cn):
+    for pkg in (packaged, packaged_cn):
+        raw = json.dumps(pkg["template"])
+        assert '"arn:aws:' not in raw
+    assert "amazonaws.com.cn" not in raw  # URLSuffix / Partition are resolved by CloudFormation, not hard-coded
+
+
+def test_every_sqs_handler_reports_partial_failures_on_its_declared_queue(packaged):
+    from chalice.app import SQSEventConfig
+    from chalice.utils import to_cfn_resource_name
+
+    from app import app
+
+    resources = packaged["template"]["Resources"]
+    sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
+    assert sqs_sources, "the app has at least one SQS handler"
+    for src in sqs_sources:
+        name = to_cfn_resource_name(src.name)
+        props = resources[name]["Properties"]["Events"][f"{name}SqsEventSource"]["Properties"]
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        declared = queue_by_name(src.queue)
+        assert declared is not None, f"queue {src.queue} of {src.name} is not declared in infra/declarations.py"
+        assert props["Queue"] == {"Fn::Sub": f"${{{declared.logical_id}.Arn}}"}
+
+
+def test_every_function_gets_the_resource_settings(packaged):
+    template = packaged["template"]
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    for t in DECLARATIONS.tables:
+        assert variables[t.env] == {"Ref": t.logical_id}
+    for b in DECLARATIONS.buckets:
+        assert variables[b.env] == {"Ref": b.logical_id}
+    assert {"OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL", "IDENTITY_PROVIDER"} <= set(variables)
+
+
+def test_cognito_variant_declares_the_pool_client_and_one_group_per_role(packaged):
+    resources = packaged["template"]["Resources"]
+    cognito = {k: v for k, v in resources.items() if v["Type"].startswith("AWS::Cognito::")}
+    assert len(cognito) == 2 + len(DECLARATIONS.user_pool.groups)
+    groups = {v["Properties"]["GroupName"] for v in cognito.values() if v["Type"] == "AWS::Cognito::UserPoolGroup"}
+    assert groups == set(DECLARATIONS.user_pool.groups)
+
+
+def test_users_cannot_write_their_own_authority_attributes(packaged):
+    client = packaged["template"]["Resources"]["UserPoolClient"]["Properties"]
+    assert not [a for a in client["WriteAttributes"] if a.startswith("custom:")]
+
+
+def test_audit_table_is_append_only_for_the_application(packaged):
+    statements = packaged["template"]["Resources"]["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ]
+    audit_arn = {"Fn::GetAtt": ["AuditTable", "Arn"]}
+    audit = [s for s in statements if isinstance(s["Resource"], list) and audit_arn in s["Resource"]]
+    assert len(audit) == 1
+    assert set(audit[0]["Action"]) == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"}
+
+
+def test_local_bootstrap_creates_the_declared_resources():
+    """Same declaration, second consumer: the boto3 bootstrap against moto matches the template's resources."""
+    import boto3
+    from moto import mock_aws
+
+    from infra.bootstrap import bootstrap
+
+    with mock_aws():
+        session = boto3.session.Session(region_name="us-east-1")
+        out = bootstrap(session, region="us-east-1", endpoint_url=None)
+        ddb = session.client("dynamodb")
+        for t in DECLARATIONS.tables:
+            desc = ddb.describe_table(TableName=out["env"][t.env])["Table"]
+            cfn = build_merge_template.__globals__["table_resource"](t)["Properties"]
+            assert {g["IndexName"] for g in desc.get("GlobalSecondaryIndexes", [])} == {
+                g["IndexName"] for g in cfn.get("GlobalSecondaryIndexes", [])
+            }
+            assert desc["KeySchema"] == cfn["KeySchema"]
+            assert bool(desc.get("StreamSpecification")) == ("StreamSpecification" in cfn)
+        sqs = session.client("sqs")
+        for q in DECLARATIONS.queues:
+            attrs = sqs.get_queue_attributes(QueueUrl=out["queues"][q.name]["url"], AttributeNames=["All"])
+            redrive = json.loads(attrs["Attributes"]["RedrivePolicy"])
+            assert int(redrive["maxReceiveCount"]) == q.max_receive_count
+            assert redrive["deadLetterTargetArn"] == out["queues"][q.name]["dlq_arn"]
+        s3 = session.client("s3")
+        for b in DECLARATIONS.buckets:
+            cfg = s3.get_bucket_notification_configuration(Bucket=out["env"][b.env])
+            assert [c["QueueArn"] for c in cfg["QueueConfigurations"]] == [out["queues"][UPLOAD_EVENTS_QUEUE]["arn"]]
+        idp = session.client("cognito-idp")
+        groups = idp.list_groups(UserPoolId=out["user_pool"]["pool_id"])["Groups"]
+        assert sorted(g["GroupName"] for g in groups) == sorted(DECLARATIONS.user_pool.groups)
