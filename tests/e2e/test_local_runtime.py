@@ -1,0 +1,166 @@
+"""End to end: start the local runtime (`make run`'s program) on free ports and use it over HTTP only."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Demo#2015zj"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    port, moto_port = free_port(), free_port()
+    log = tmp_path_factory.mktemp("runtime") / "runtime.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "PORT": str(port),
+        "MOTO_PORT": str(moto_port),
+        "SCHEDULE_SPEEDUP": "300",  # rate(5 minutes) fires every second
+        "UPLOAD_URL_TTL_SECONDS": "1",
+        "UPLOAD_GRACE_SECONDS": "0",
+    }
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "infra.local.runtime"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"runtime exited early:\n{log.read_text(errors='replace')[-4000:]}")
+        try:
+            if requests.get(f"{base}/health", timeout=1).status_code == 200 and "Stop with Ctrl-C" in log.read_text():
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"runtime did not come up:\n{log.read_text(errors='replace')[-4000:]}")
+    yield {"base": base, "proc": proc, "log": log, "moto_port": moto_port}
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def login(rt, username: str) -> dict[str, str]:
+    resp = requests.post(f"{rt['base']}/auth/login", json={"username": username, "password": PASSWORD}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    return {"Authorization": f"Bearer {resp.json()['id_token']}"}
+
+
+def wait_for(fn, timeout=30.0, interval=0.3):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+def test_banner_health_and_openapi(runtime):
+    text = runtime["log"].read_text()
+    assert runtime["base"] in text and "/ui/" in text and "province_official" in text
+    assert requests.get(f"{runtime['base']}/health", timeout=5).json()["status"] == "ok"
+    doc = requests.get(f"{runtime['base']}/openapi.json", timeout=5).json()
+    assert "/uploads" in doc["paths"]
+
+
+def test_two_roles_log_in_and_a_forbidden_call_is_refused(runtime):
+    ent = login(runtime, "ent_yiwu")
+    official = login(runtime, "county_yiwu")
+    me = requests.get(f"{runtime['base']}/auth/me", headers=official, timeout=5).json()
+    assert me["role"] == "county_official" and me["region_code"] == "330782"
+    resp = requests.get(f"{runtime['base']}/audit/actors/{me['subject']}", headers=ent, timeout=5)
+    assert resp.status_code == 403
+    assert resp.json()["code"] == "FORBIDDEN"
+    assert requests.get(f"{runtime['base']}/auth/me", timeout=5).status_code == 401
+
+
+def test_presigned_upload_reaches_the_handler_and_the_change_is_audited(runtime):
+    ent = login(runtime, "ent_yiwu")
+    content = "统一社会信用代码,企业名称\n91330782677204726D,义乌市示范建设有限公司\n".encode("gb18030")
+    ticket = requests.post(
+        f"{runtime['base']}/uploads",
+        headers=ent,
+        json={
+            "kind": "enterprise_sheet",
+            "filename": "企业信息表.csv",
+            "content_type": "text/csv",
+            "size": len(content),
+        },
+        timeout=10,
+    )
+    assert ticket.status_code == 201, ticket.text
+    post = ticket.json()["post"]
+    upload_id = ticket.json()["upload"]["upload_id"]
+    s3 = requests.post(
+        post["url"], data=post["fields"], files={"file": ("企业信息表.csv", content, "text/csv")}, timeout=10
+    )
+    assert s3.status_code in (200, 204), s3.text
+
+    def received():
+        u = requests.get(f"{runtime['base']}/uploads/{upload_id}", headers=ent, timeout=5).json()
+        return u if u["state"] == "RECEIVED" else None
+
+    upload = wait_for(received)
+    assert upload["size"] == len(content)
+
+    province = login(runtime, "province")
+    trail = requests.get(f"{runtime['base']}/audit/targets/upload/{upload_id}", headers=province, timeout=5).json()
+    assert [e["action"] for e in trail["items"]] == ["UPLOAD_REQUESTED", "UPLOAD_RECEIVED"]
+    assert trail["items"][0]["actor_username"] == "ent_yiwu"
+    verify = requests.get(f"{runtime['base']}/audit/targets/upload/{upload_id}/verify", headers=province, timeout=5)
+    assert verify.json()["intact"] is True
+
+
+def test_a_schedule_fires(runtime):
+    ent = login(runtime, "ent_yiwu")
+    ticket = requests.post(
+        f"{runtime['base']}/uploads",
+        headers=ent,
+        json={"kind": "attachment", "filename": "扫描件.pdf", "content_type": "application/pdf", "size": 100},
+        timeout=10,
+    ).json()
+    upload_id = ticket["upload"]["upload_id"]
+
+    def expired():
+        u = requests.get(f"{runtime['base']}/uploads/{upload_id}", headers=ent, timeout=5).json()
+        return u if u["state"] == "EXPIRED" else None
+
+    wait_for(expired, timeout=30)
+    trail = requests.get(
+        f"{runtime['base']}/audit/targets/upload/{upload_id}", headers=login(runtime, "province"), timeout=5
+    ).json()
+    assert trail["items"][-1]["action"] == "UPLOAD_EXPIRED"
+    assert trail["items"][-1]["actor_subject"] == "system:upload-expiry"
+
+
+def test_ctrl_c_stops_everything(runtime):
+    proc = runtime["proc"]
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    assert "stopped." in runtime["log"].read_text()
+    with socket.socket() as s:  # moto's port is free again: the child was stopped too
+        s.bind(("127.0.0.1", runtime["moto_port"]))
