@@ -25,7 +25,11 @@ def documents() -> dict[str, Any]:
     from chalicelib.entrypoints.openapi import openapi_document
 
     docs: dict[str, Any] = {"openapi.json": openapi_document()}
-    for model, name in ((Upload, "item.upload"), (AuditEntry, "item.audit-entry"), (UploadKindTable, "codetable.upload-kinds")):
+    for model, name in (
+        (Upload, "item.upload"),
+        (AuditEntry, "item.audit-entry"),
+        (UploadKindTable, "codetable.upload-kinds"),
+    ):
         docs[f"{name}.schema.json"] = model.model_json_schema()
     return docs
 
