@@ -55,13 +55,26 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+def _die_with_parent() -> None:
+    """In the moto child: get SIGTERM when the supervisor dies, even by SIGKILL (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
+
+
 def start_moto(host: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "MOTO_PORT": str(port)}
+    # Its own session: a terminal Ctrl-C reaches the supervisor only, which then stops moto last, after the pumps.
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,  # safe: no threads exist yet when the runtime starts moto
     )
     _wait_http(f"http://{host}:{port}/moto-api/data.json", 30, proc)
     # Must precede the creation of any state machine (earlier ones live in a backend that cannot execute).
