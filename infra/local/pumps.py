@@ -118,6 +118,24 @@ class SqsPoller(threading.Thread):
                 log.exception("poller %s: receive failed", self.fn_name)
                 self.stop_event.wait(1.0)
 
+    def _failed_ids(self, result: Any, by_id: dict[str, Any]) -> set[str]:
+        """Lambda's partial-batch contract: an invalid failure list fails the whole batch."""
+        if not isinstance(result, dict) or result.get("batchItemFailures") is None:
+            return set()
+        failures = result["batchItemFailures"]
+        if not isinstance(failures, list):
+            log.error("handler %s returned an invalid batchItemFailures; the whole batch fails", self.fn_name)
+            return set(by_id)
+        ids = set()
+        for f in failures:
+            ident = f.get("itemIdentifier") if isinstance(f, dict) else None
+            if not ident or ident not in by_id:
+                # As Lambda does: a null, empty or unknown itemIdentifier makes the batch a complete failure.
+                log.error("handler %s reported unknown itemIdentifier %r; the whole batch fails", self.fn_name, ident)
+                return set(by_id)
+            ids.add(ident)
+        return ids
+
     def poll_once(self) -> int:
         resp = self.sqs.receive_message(
             QueueUrl=self.queue_url,
@@ -136,8 +154,7 @@ class SqsPoller(threading.Thread):
         failed: set[str]
         try:
             result = self.handler(event, LocalLambdaContext(self.fn_name, region=self.region))
-            failures = (result or {}).get("batchItemFailures", []) if isinstance(result, dict) else []
-            failed = {f["itemIdentifier"] for f in failures if f.get("itemIdentifier") in by_id}
+            failed = self._failed_ids(result, by_id)
         except Exception as exc:
             self.stats.crashes += 1
             self.stats.last_error = repr(exc)
@@ -145,10 +162,12 @@ class SqsPoller(threading.Thread):
             failed = set(by_id)
         done = [m for mid, m in by_id.items() if mid not in failed]
         if done:
-            self.sqs.delete_message_batch(
+            resp = self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
+            for f in (resp or {}).get("Failed", []):
+                log.warning("poller %s: delete failed (%s); the message will be redelivered", self.fn_name, f)
         for mid in failed:
             m = by_id[mid]
             receives = int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
@@ -165,6 +184,7 @@ class SqsPoller(threading.Thread):
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _UNIT = {"minute": 60, "hour": 3600, "day": 86400}
 _DOW_NUM = re.compile(r"\d+")
+_DAY_OR_MONTH_NAME = re.compile(r"\b(SUN|MON|TUE|WED|THU|FRI|SAT|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\b")
 
 
 def aws_cron_to_standard(expr: str) -> str:
@@ -172,9 +192,11 @@ def aws_cron_to_standard(expr: str) -> str:
     fields = expr.split()
     if len(fields) != 6:
         raise ValueError(f"AWS cron needs 6 fields: {expr}")
-    minute, hour, dom, month, dow, _year = fields
-    if any(c in f for f in (dom, dow) for c in "LW#"):
+    minute, hour, dom, month, dow, year = fields
+    if any(c in _DAY_OR_MONTH_NAME.sub("", f.upper()) for f in (dom, dow) for c in "LW#"):
         raise ValueError(f"cron features L/W/# are not supported locally: {expr}")
+    if year not in ("*", "?"):
+        raise ValueError(f"cron with a year restriction is not supported locally: {expr}")
     dom = "*" if dom == "?" else dom
     dow = "*" if dow == "?" else _DOW_NUM.sub(lambda m: str((int(m.group()) - 1) % 7), dow)
     return f"{minute} {hour} {dom} {month} {dow}"
@@ -183,12 +205,19 @@ def aws_cron_to_standard(expr: str) -> str:
 class Schedule:
     """Next firing times of a schedule expression, in (possibly accelerated) virtual time."""
 
-    def __init__(self, expression: str):
+    def __init__(self, expression: Any):
+        if not isinstance(expression, str):  # chalice.app.Rate / Cron objects
+            expression = expression.to_string()
+        expression = expression.strip()
         self.expression = expression
-        m = _RATE.match(expression.strip())
+        m = _RATE.match(expression)
         if m:
-            n, unit = int(m.group(1)), m.group(2).rstrip("s")
-            self.interval: float | None = float(n * _UNIT[unit])
+            n, unit_word = int(m.group(1)), m.group(2)
+            if n < 1:
+                raise ValueError(f"rate must be at least 1: {expression}")
+            if (n == 1) != (not unit_word.endswith("s")):
+                raise ValueError(f"AWS wants a singular unit for 1 and a plural one otherwise: {expression}")
+            self.interval: float | None = float(n * _UNIT[unit_word.rstrip("s")])
             self.cron: str | None = None
         elif expression.startswith("cron(") and expression.endswith(")"):
             self.interval = None
@@ -269,7 +298,8 @@ def event_pumps(
     for src in app.event_sources:
         handler = app.handler_map[src.name]
         if isinstance(src, SQSEventConfig):
-            url = sqs.get_queue_url(QueueName=src.queue)["QueueUrl"]
+            queue_name = src.queue or (src.queue_arn or "").rsplit(":", 1)[-1]
+            url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             pollers.append(
                 SqsPoller(

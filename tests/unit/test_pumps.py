@@ -151,11 +151,6 @@ def test_unsupported_expression_raises(expr: str) -> None:
         Schedule(expr)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Schedule accepts rate(0 minutes) (interval 0 s; AWS rejects it); in Scheduler.run the "
-    "missed-tick loop `while nxt <= now: nxt = sched.next_after(nxt)` never advances, so the thread spins forever",
-)
 def test_rate_zero_is_rejected() -> None:
     with pytest.raises(ValueError):
         Schedule("rate(0 minutes)")
@@ -174,9 +169,13 @@ def test_rate_zero_is_rejected() -> None:
         ("0 9 ? * 1,7 *", "0 9 * * 0,6"),
         ("0 9 ? * 2-6 *", "0 9 * * 1-5"),  # MON-FRI as numbers
         ("30 8 1 * ? *", "30 8 1 * *"),
-        ("0 12 ? JAN-MAR SUN 2027", "0 12 * JAN-MAR SUN"),
     ],
 )
+def test_cron_with_a_year_is_refused_rather_than_fired_every_year() -> None:
+    with pytest.raises(ValueError, match="year"):
+        aws_cron_to_standard("0 12 ? JAN-MAR SUN 2027")
+
+
 def test_aws_cron_to_standard(aws: str, standard: str) -> None:
     assert aws_cron_to_standard(aws) == standard
 
@@ -222,12 +221,6 @@ def test_cron_schedule_named_weekdays() -> None:
     assert Schedule("cron(0/15 * ? * MON-FRI *)").next_after(T0) == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: aws_cron_to_standard rejects any day-of-week containing the letter W as the unsupported 'W' "
-    "(nearest weekday) feature, so the day name WED (and MON,WED,FRI / MON-WED) raises ValueError",
-)
 @pytest.mark.parametrize(
     ("expr", "expected"),
     [
@@ -374,25 +367,24 @@ def test_context_remaining_time_counts_down_and_floors_at_zero() -> None:
     assert ctx.function_version == "$LATEST"
 
 
-def test_unknown_item_identifier_is_ignored() -> None:
+@pytest.mark.parametrize(
+    "failures",
+    [
+        [{"itemIdentifier": "not-in-batch"}, {"itemIdentifier": "id2"}],
+        [{"itemIdentifier": "ghost"}],
+        [{"itemIdentifier": ""}],
+        [{"itemIdentifier": None}],
+        [{"wrongKey": "id1"}],
+        "not a list",
+    ],
+)
+def test_an_invalid_failure_list_fails_the_whole_batch_as_lambda_does(failures: Any) -> None:
     sqs = FakeSqs([[msg("id1"), msg("id2")]])
-    poller = make_poller(
-        sqs,
-        lambda e, c: {"batchItemFailures": [{"itemIdentifier": "not-in-batch"}, {"itemIdentifier": "id2"}]},
-    )
+    poller = make_poller(sqs, lambda e, c: {"batchItemFailures": failures})
     poller.poll_once()
-    assert [e["ReceiptHandle"] for e in sqs._calls("delete_message_batch")[0]["Entries"]] == ["rh-id1"]
-    assert [kw["ReceiptHandle"] for kw in sqs._calls("change_message_visibility")] == ["rh-id2"]
-    assert (poller.stats.succeeded, poller.stats.failed, poller.stats.crashes) == (1, 1, 0)
-
-
-def test_only_unknown_item_identifiers_means_all_succeeded() -> None:
-    sqs = FakeSqs([[msg("id1"), msg("id2")]])
-    poller = make_poller(sqs, lambda e, c: {"batchItemFailures": [{"itemIdentifier": "ghost"}]})
-    poller.poll_once()
-    assert len(sqs._calls("delete_message_batch")[0]["Entries"]) == 2
-    assert sqs._calls("change_message_visibility") == []
-    assert (poller.stats.succeeded, poller.stats.failed) == (2, 0)
+    assert sqs._calls("delete_message_batch") == []
+    assert sorted(kw["ReceiptHandle"] for kw in sqs._calls("change_message_visibility")) == ["rh-id1", "rh-id2"]
+    assert (poller.stats.succeeded, poller.stats.failed) == (0, 2)
 
 
 @pytest.mark.parametrize(
@@ -401,15 +393,7 @@ def test_only_unknown_item_identifiers_means_all_succeeded() -> None:
         None,
         {},
         {"batchItemFailures": []},
-        pytest.param(
-            {"batchItemFailures": None},
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: a null batchItemFailures list is a complete success for Lambda, but poll_once does "
-                "`(result or {}).get('batchItemFailures', [])` -> None and iterating it raises TypeError, which is "
-                "counted as a handler crash and fails (re-drives) the whole batch",
-            ),
-        ),
+        {"batchItemFailures": None},
         "ok",
         [],
     ],
@@ -667,12 +651,6 @@ def test_pumped_chalice_scheduled_handler_parses_the_event() -> None:
     assert event.region == REGION
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="BUG: event_pumps passes ScheduledEventConfig.schedule_expression straight to Schedule, but Chalice "
-    "also accepts Rate/Cron objects there (to_string() gives the string); Schedule calls .strip() on them",
-)
 @pytest.mark.parametrize(
     ("expression", "interval"),
     [(Rate(5, unit=Rate.MINUTES), 300.0), (Cron(0, 2, "*", "*", "?", "*"), None)],
@@ -689,13 +667,6 @@ def test_event_pumps_accepts_chalice_rate_and_cron_objects(expression: Any, inte
     assert scheduler.jobs[0][1].interval == interval
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=QueueDoesNotExistError,
-    reason="BUG: event_pumps always calls get_queue_url(QueueName=src.queue); for "
-    "@on_sqs_message(queue_arn=...) src.queue is None, so building the pumps fails instead of resolving the "
-    "queue from the ARN (name = last ARN segment)",
-)
 def test_event_pumps_supports_on_sqs_message_by_queue_arn() -> None:
     app = Chalice("t")
     arn = "arn:aws:sqs:us-east-1:123456789012:q2"
