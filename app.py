@@ -5,12 +5,32 @@ This module only assembles: blueprints (routes, event handlers, schedules) and t
 
 from chalice import Chalice
 
-from chalicelib.entrypoints import api_audit, api_auth, api_system, api_uploads, events_uploads, schedules
+from chalicelib.entrypoints import (
+    api_audit,
+    api_auth,
+    api_imports,
+    api_registry,
+    api_system,
+    api_uploads,
+    events_imports,
+    events_uploads,
+    schedules,
+)
 from chalicelib.entrypoints.middleware import event_middleware, http_middleware
 
 app = Chalice(app_name="cmsp")
 
-for blueprint in (api_system, api_auth, api_uploads, api_audit, events_uploads, schedules):
+for blueprint in (
+    api_system,
+    api_auth,
+    api_uploads,
+    api_imports,
+    api_registry,
+    api_audit,
+    events_uploads,
+    events_imports,
+    schedules,
+):
     app.register_blueprint(blueprint.bp)
 
 app.register_middleware(http_middleware, "http")

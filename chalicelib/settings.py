@@ -57,6 +57,7 @@ class Settings:
     oidc: OidcSettings
     metrics_namespace: str
     service_name: str
+    person_key_secret: bytes
 
 
 def _oidc_settings() -> OidcSettings:
@@ -99,4 +100,7 @@ def get_settings() -> Settings:
         oidc=_oidc_settings(),
         metrics_namespace=_env("POWERTOOLS_METRICS_NAMESPACE", "CMSP"),
         service_name=_env("POWERTOOLS_SERVICE_NAME", "zj-cmsp"),
+        # HMAC key turning ID-card numbers into person keys. On AWS it comes from the secret the template creates;
+        # the default only serves local runs and tests (keys made with it are not secret).
+        person_key_secret=_env("PERSON_KEY_SECRET", "local-development-person-key").encode(),
     )

@@ -48,17 +48,62 @@ def get_auth_service():
 
 
 @cache
+def get_blob_store():
+    from chalicelib.adapters.s3_blobs import S3BlobStore
+
+    return S3BlobStore(get_settings().upload_bucket)
+
+
+@cache
+def get_registry_repository():
+    from chalicelib.adapters.dynamo_registry import DynamoRegistryRepository
+
+    return DynamoRegistryRepository(get_settings().main_table, get_audit_log())
+
+
+@cache
+def get_import_service():
+    from chalicelib.adapters.dynamo_jobs import DynamoImportJobRepository
+    from chalicelib.adapters.sqs_queue import SqsJobQueue
+    from chalicelib.names import IMPORT_JOBS_QUEUE
+    from chalicelib.services.imports import ImportService
+
+    s = get_settings()
+    return ImportService(
+        DynamoImportJobRepository(s.main_table, get_audit_log()),
+        get_registry_repository(),
+        get_blob_store(),
+        SqsJobQueue(IMPORT_JOBS_QUEUE),
+        person_key_secret=s.person_key_secret,
+    )
+
+
+@cache
+def get_registry_service():
+    from chalicelib.services.registry import RegistryService
+
+    return RegistryService(get_registry_repository(), get_blob_store())
+
+
+@cache
+def get_template_service():
+    from chalicelib.services.templates import TemplateService
+
+    return TemplateService(get_blob_store())
+
+
+@cache
 def get_upload_service():
     from chalicelib.adapters.dynamo_uploads import DynamoUploadRepository
-    from chalicelib.adapters.s3_blobs import S3BlobStore
     from chalicelib.services.uploads import UploadService
 
     s = get_settings()
     return UploadService(
         DynamoUploadRepository(s.main_table, get_audit_log()),
-        S3BlobStore(s.upload_bucket),
+        get_blob_store(),
         ttl_seconds=s.upload_url_ttl_seconds,
         grace_seconds=s.upload_grace_seconds,
+        on_received=lambda upload, meta: get_import_service().ensure_job(upload, meta),
     )
 
 
@@ -78,6 +123,11 @@ def reset() -> None:
         get_auth_service,
         get_upload_service,
         get_audit_query_service,
+        get_blob_store,
+        get_registry_repository,
+        get_import_service,
+        get_registry_service,
+        get_template_service,
         get_settings,
     ):
         fn.cache_clear()

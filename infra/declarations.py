@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chalicelib.domain.identity import TOKEN_ROLES
-from chalicelib.names import UPLOAD_EVENTS_QUEUE
+from chalicelib.names import IMPORT_JOBS_QUEUE, UPLOAD_EVENTS_QUEUE
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,14 @@ UPLOAD_EVENTS = Queue(
     purpose="S3 ObjectCreated notifications of the upload bucket",
 )
 
+IMPORT_JOBS = Queue(
+    logical_id="ImportJobsQueue",
+    name=IMPORT_JOBS_QUEUE,
+    visibility_timeout=1800,  # 6x the import function's 300 s timeout
+    max_receive_count=3,  # a job that crashes three times needs a human (its state stays RUNNING, visible in the API)
+    purpose="Import jobs: one message per accepted sheet upload",
+)
+
 UPLOAD_BUCKET = Bucket(
     logical_id="UploadBucket",
     env="UPLOAD_BUCKET",
@@ -149,7 +157,7 @@ USER_POOL = UserPool(
 
 DECLARATIONS = Declarations(
     tables=(MAIN_TABLE, AUDIT_TABLE),
-    queues=(UPLOAD_EVENTS,),
+    queues=(UPLOAD_EVENTS, IMPORT_JOBS),
     buckets=(UPLOAD_BUCKET,),
     user_pool=USER_POOL,
 )

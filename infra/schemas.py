@@ -21,20 +21,44 @@ def documents() -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     import app  # noqa: F401 - registers every route's models
     from chalicelib.domain.audit import AuditEntry
+    from chalicelib.domain.enterprise import Enterprise
+    from chalicelib.domain.imports import ImportJob
+    from chalicelib.domain.person import RegisteredPerson
+    from chalicelib.domain.project import Project
+    from chalicelib.domain.registry_base import national_mapping
+    from chalicelib.domain.sheets import LAYOUTS, headers, row_model
     from chalicelib.domain.uploads import Upload, UploadKindTable
     from chalicelib.entrypoints.openapi import openapi_document
 
     docs: dict[str, Any] = {"openapi.json": openapi_document()}
-    for model, name in (
+    models = (
         (Upload, "item.upload"),
         (AuditEntry, "item.audit-entry"),
+        (ImportJob, "item.import-job"),
+        (Enterprise, "record.enterprise"),
+        (RegisteredPerson, "record.person"),
+        (Project, "record.project"),
         (UploadKindTable, "codetable.upload-kinds"),
-    ):
+    )
+    for model, name in models:
         docs[f"{name}.schema.json"] = model.model_json_schema()
+    docs["national-mapping.json"] = {
+        "description": "Platform field -> national standard table.column (建市〔2014〕108号, see domain.md §2.2)",
+        "enterprise": national_mapping(Enterprise),
+        "person": national_mapping(RegisteredPerson),
+        "project": national_mapping(Project),
+    }
+    for record_type, layout in LAYOUTS.items():
+        for spec in layout.sheets:
+            stem = f"templates/{record_type.value}-{spec.name}"
+            docs[f"{stem}.csv"] = ",".join(headers(spec)) + "\r\n"
+            docs[f"{stem}.row.schema.json"] = row_model(spec).model_json_schema(by_alias=True)
     return docs
 
 
 def render(doc: Any) -> str:
+    if isinstance(doc, str):
+        return doc
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
@@ -45,11 +69,11 @@ def main(argv: list[str]) -> int:
         path = OUT / name
         text = render(doc)
         if check:
-            if not path.exists() or path.read_text("utf-8") != text:
+            if not path.exists() or path.read_bytes().decode("utf-8") != text:
                 drift.append(name)
         else:
-            OUT.mkdir(exist_ok=True)
-            path.write_text(text, "utf-8")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8", newline="")
     if drift:
         print("schemas/ is out of date (run `python -m infra.schemas`): " + ", ".join(drift))
         return 1

@@ -15,7 +15,8 @@ def _prepare(value: Any) -> Any:
     if isinstance(value, float):
         return Decimal(str(value))
     if isinstance(value, dict):
-        return {k: _prepare(v) for k, v in value.items() if v is not None}
+        # Nested None values are kept (as NULL) so a required-but-empty field reads back as it was written.
+        return {k: _prepare(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_prepare(v) for v in value]
     return value
@@ -34,7 +35,7 @@ def _restore(value: Any) -> Any:
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
-    """None values are dropped: DynamoDB attributes are absent rather than null (keeps sparse indexes sparse)."""
+    """Top-level None values are dropped: such attributes are absent rather than null (keeps sparse indexes sparse)."""
     return {k: _ser.serialize(_prepare(v)) for k, v in data.items() if v is not None}
 
 

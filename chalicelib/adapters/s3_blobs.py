@@ -26,6 +26,39 @@ class S3BlobStore:
             ExpiresIn=expires_in,
         )
 
+    def get(self, key: str, version_id: str | None = None) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        kwargs = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        try:
+            return aws.client("s3").get_object(**kwargs)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchVersion", "404", "NotFound"):
+                return None
+            raise
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def exists(self, key: str) -> bool:
+        return self.head(key) is not None
+
+    def presign_get(self, key: str, filename: str, expires_in: int) -> str:
+        from urllib.parse import quote
+
+        return aws.client("s3").generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                # RFC 5987 so that Chinese file names survive the download.
+                "ResponseContentDisposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            },
+            ExpiresIn=expires_in,
+        )
+
     def head(self, key: str) -> ArrivedObject | None:
         from botocore.exceptions import ClientError
 

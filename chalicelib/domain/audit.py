@@ -30,6 +30,12 @@ class AuditAction(StrEnum):
     UPLOAD_RECEIVED = "UPLOAD_RECEIVED"
     UPLOAD_REJECTED = "UPLOAD_REJECTED"
     UPLOAD_EXPIRED = "UPLOAD_EXPIRED"
+    IMPORT_JOB_CREATED = "IMPORT_JOB_CREATED"
+    IMPORT_JOB_STARTED = "IMPORT_JOB_STARTED"
+    IMPORT_JOB_FINISHED = "IMPORT_JOB_FINISHED"
+    RECORD_IMPORTED = "RECORD_IMPORTED"
+    RECORD_SUPPLEMENTED = "RECORD_SUPPLEMENTED"
+    RECORD_SUBMITTED = "RECORD_SUBMITTED"
 
 
 ACTION_LABELS: dict[AuditAction, str] = {
@@ -39,6 +45,12 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.UPLOAD_RECEIVED: "文件已接收",
     AuditAction.UPLOAD_REJECTED: "文件被拒收",
     AuditAction.UPLOAD_EXPIRED: "上传已过期",
+    AuditAction.IMPORT_JOB_CREATED: "创建导入任务",
+    AuditAction.IMPORT_JOB_STARTED: "开始导入",
+    AuditAction.IMPORT_JOB_FINISHED: "导入结束",
+    AuditAction.RECORD_IMPORTED: "导入更新记录",
+    AuditAction.RECORD_SUPPLEMENTED: "补充信息",
+    AuditAction.RECORD_SUBMITTED: "提交审核",
 }
 
 

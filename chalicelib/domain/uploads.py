@@ -31,6 +31,7 @@ class UploadKindSpec(BaseModel):
     content_types: list[str]
     max_bytes: int
     roles: list[Role]
+    needs_record_type: bool = False
 
 
 class UploadKindTable(BaseModel):
@@ -91,8 +92,11 @@ class Upload(BaseModel):
     max_bytes: int
     key: str
     owner_subject: str
+    owner_username: str | None = None
+    owner_role: str | None = None
     owner_uscc: str | None = None
     region_code: str | None = None
+    record_type: str | None = None  # for legacy exports: enterprise / person / project
     state: UploadState = UploadState.REQUESTED
     version: int = 1
     requested_at: str
@@ -157,10 +161,15 @@ def new_upload(
     size: int,
     now: datetime,
     ttl_seconds: int,
+    record_type: str | None = None,
 ) -> Upload:
     spec = upload_kinds().get(kind)
     if principal.role not in spec.roles:
         raise Forbidden(f"当前角色不能上传“{spec.label}”")
+    if spec.needs_record_type and record_type not in ("enterprise", "person", "project"):
+        raise InvalidInput(
+            "请指定历史数据的记录类型：enterprise、person 或 project", details=[{"field": "record_type"}]
+        )
     if content_type not in spec.content_types:
         raise InvalidInput(
             f"“{spec.label}”不接受文件类型 {content_type}，可选：{'、'.join(spec.content_types)}",
@@ -179,8 +188,11 @@ def new_upload(
         max_bytes=spec.max_bytes,
         key=upload_key(kind, principal, upload_id, filename),
         owner_subject=principal.subject,
+        owner_username=principal.username,
+        owner_role=principal.role.value,
         owner_uscc=principal.uscc if principal.role == Role.ENTERPRISE else None,
         region_code=principal.region_code,
+        record_type=record_type if spec.needs_record_type else None,
         requested_at=now.isoformat(),
         expires_at=(now + timedelta(seconds=ttl_seconds)).isoformat(),
     )

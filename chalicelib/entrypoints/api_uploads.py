@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from chalice import Blueprint
 from pydantic import BaseModel, Field
 
@@ -24,6 +26,9 @@ class UploadRequestIn(BaseModel):
     filename: str = Field(min_length=1, max_length=255, description="原始文件名")
     content_type: str = Field(min_length=3, max_length=128, description="文件MIME类型")
     size: int = Field(gt=0, description="文件大小（字节）")
+    record_type: Literal["enterprise", "person", "project"] | None = Field(
+        default=None, description="历史数据导出（legacy_export）的记录类型"
+    )
 
 
 class PresignedPost(BaseModel):
@@ -47,10 +52,17 @@ class UploadView(BaseModel):
     reject_reason: str | None = None
     owner_uscc: str | None = None
     region_code: str | None = None
+    record_type: str | None = None
+    import_job: str | None = Field(default=None, description="表格类上传的导入任务编号（接收后生成）")
 
     @classmethod
     def of(cls, u: Upload) -> UploadView:
-        return cls.model_validate(u.model_dump(mode="json"), from_attributes=False)
+        from chalicelib.domain.sheets import SHEET_KINDS
+
+        data = {k: v for k, v in u.model_dump(mode="json").items() if k in cls.model_fields}
+        if u.kind in SHEET_KINDS and u.state == "RECEIVED":
+            data["import_job"] = u.upload_id
+        return cls.model_validate(data)
 
 
 class UploadTicketOut(BaseModel):
@@ -83,7 +95,13 @@ class ListQuery(BaseModel):
 )
 def request_upload(ctx: Ctx, req: UploadRequestIn) -> UploadTicketOut:
     ticket = get_upload_service().request(
-        ctx.user, ctx.meta, kind=req.kind, filename=req.filename, content_type=req.content_type, size=req.size
+        ctx.user,
+        ctx.meta,
+        kind=req.kind,
+        filename=req.filename,
+        content_type=req.content_type,
+        size=req.size,
+        record_type=req.record_type,
     )
     return UploadTicketOut(upload=UploadView.of(ticket.upload), post=PresignedPost(**ticket.post))
 

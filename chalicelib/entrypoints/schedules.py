@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.domain.audit import RequestMeta
 from chalicelib.observability import logger, metrics
-from chalicelib.wiring import get_upload_service
+from chalicelib.wiring import get_import_service, get_upload_service
 
 bp = Blueprint(__name__)
 
@@ -19,3 +19,12 @@ def expire_abandoned_uploads(event):
     logger().info("expired abandoned uploads", extra={"count": count})
     metrics().add_metric(name="UploadsExpired", unit="Count", value=count)
     return {"expired": count}
+
+
+@bp.schedule("rate(5 minutes)", name="redispatch_stalled_imports", description="重新派发长时间未完成的导入任务")
+def redispatch_stalled_imports(event):
+    """Import jobs still PENDING/RUNNING after 20 minutes (a lost message, a killed worker) are queued again."""
+    count = get_import_service().redispatch_stale(older_than_seconds=1200)
+    logger().info("re-dispatched stalled import jobs", extra={"count": count})
+    metrics().add_metric(name="ImportJobsRedispatched", unit="Count", value=count)
+    return {"redispatched": count}

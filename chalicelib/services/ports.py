@@ -7,6 +7,9 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
 from chalicelib.domain.identity import Principal
+from chalicelib.domain.imports import ImportJob
+from chalicelib.domain.records import RecordState, RecordType
+from chalicelib.domain.registry_base import RecordBase
 from chalicelib.domain.uploads import ArrivedObject, Upload
 
 T = TypeVar("T")
@@ -48,6 +51,81 @@ class BlobStore(Protocol):
     def presign_post(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> dict[str, Any]: ...
 
     def head(self, key: str) -> ArrivedObject | None: ...
+
+    def get(self, key: str, version_id: str | None = None) -> bytes | None:
+        """The object's bytes (that exact version when given), or None if it no longer exists."""
+        ...
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def presign_get(self, key: str, filename: str, expires_in: int) -> str: ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+class JobQueue(Protocol):
+    def send(self, job_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Existing:
+    """What an import needs to know about a record that already exists."""
+
+    state: RecordState
+    version: int
+    owner_uscc: str | None
+    source_job: str | None
+    region_code: str | None
+
+
+@dataclass(frozen=True)
+class ImportScope:
+    """Where the records an import may touch can live: the basis for cheap existence checks."""
+
+    owner_uscc: str | None = None  # an enterprise's own records (its key is part of every person key)
+    province_wide: bool = False
+
+
+class RegistryRepository(Protocol):
+    def get(self, record_type: RecordType, key: tuple[str, ...]) -> RecordBase | None: ...
+
+    def existing(
+        self, record_type: RecordType, keys: list[tuple[str, ...]], scope: ImportScope
+    ) -> dict[tuple[str, ...], Existing]: ...
+
+    def insert_batch(self, records: list[RecordBase]) -> None:
+        """Write brand-new records in batches; rewriting the same records again (a retried job) is harmless."""
+        ...
+
+    def save(
+        self, record: RecordBase, expected_version: int, draft: AuditDraft, actor: Principal, meta: RequestMeta
+    ) -> AuditEntry: ...
+
+    def list_by_owner(
+        self, record_type: RecordType, owner_uscc: str, *, limit: int, cursor: dict | None
+    ) -> Page[RecordBase]: ...
+
+    def list_by_region(
+        self, record_type: RecordType, city: str, county: str | None, *, limit: int, cursor: dict | None
+    ) -> Page[RecordBase]: ...
+
+
+class ImportJobRepository(Protocol):
+    def get(self, job_id: str) -> ImportJob | None: ...
+
+    def create(self, job: ImportJob, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> bool:
+        """False if a job with this id already exists (one job per accepted upload)."""
+        ...
+
+    def save(
+        self, job: ImportJob, expected_version: int, draft: AuditDraft, actor: Principal, meta: RequestMeta
+    ) -> AuditEntry: ...
+
+    def set_progress(self, job_id: str, rows: int) -> None: ...
+
+    def list_by_owner(self, owner_subject: str, *, limit: int, cursor: dict | None) -> Page[ImportJob]: ...
+
+    def list_unfinished_before(self, before_iso: str, *, limit: int) -> list[ImportJob]: ...
 
 
 @dataclass

@@ -15,6 +15,7 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import Principal, ensure_visible, system_principal
 from chalicelib.domain.uploads import (
     UPLOAD_LIFECYCLE,
+    ArrivedObject,
     Upload,
     UploadEvent,
     UploadState,
@@ -46,6 +47,7 @@ class ArrivalOutcome(StrEnum):
     DUPLICATE = "DUPLICATE"  # already handled: a redelivered message has no second effect
     REPLACED = "REPLACED"  # the presigned POST was reused after acceptance; the accepted version stays authoritative
     LATE = "LATE"  # arrived after the request expired; the object is not used
+    FOREIGN = "FOREIGN"  # written under a key the upload request did not grant (another owner's prefix)
     IGNORED = "IGNORED"  # not an upload key of ours
 
 
@@ -59,18 +61,30 @@ class UploadService:
         grace_seconds: int,
         clock: Callable[[], datetime] = _utcnow,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        on_received: Callable[[Upload, RequestMeta], object] | None = None,
     ):
         self.repo = repo
         self.blobs = blobs
-        self.ttl = ttl_seconds
+        self.on_received = on_received
+        # A presigned URL never lives longer than 15 minutes, whatever the settings say.
+        self.ttl = min(ttl_seconds, 900)
         self.grace = grace_seconds
         self.clock = clock
         self.new_id = new_id
 
     def request(
-        self, principal: Principal, meta: RequestMeta, *, kind: str, filename: str, content_type: str, size: int
+        self,
+        principal: Principal,
+        meta: RequestMeta,
+        *,
+        kind: str,
+        filename: str,
+        content_type: str,
+        size: int,
+        record_type: str | None = None,
     ) -> UploadTicket:
         upload = new_upload(
+            record_type=record_type,
             upload_id=self.new_id(),
             principal=principal,
             kind=kind,
@@ -141,12 +155,22 @@ class UploadService:
             if upload is None:
                 # An object whose request we never issued: an error worth a human look (DLQ), not a silent drop.
                 raise NotFound(f"对象 {key} 没有对应的上传申请")
+            if key != upload.key:
+                # Not the key this request granted (S3 enforces it on AWS; moto does not): never let it touch the
+                # upload, whose rightful file may still arrive.
+                log.warning("object %s does not match the key of upload %s", key, upload_id)
+                return ArrivalOutcome.FOREIGN
             obj = self.blobs.head(key)
             if upload.state != UploadState.REQUESTED:
-                return self._after_the_fact(upload, obj)
+                outcome = self._after_the_fact(upload, obj)
+                if outcome == ArrivalOutcome.DUPLICATE and upload.state == UploadState.RECEIVED and self.on_received:
+                    self.on_received(upload, meta)  # idempotent: finishes what a crashed delivery began
+                return outcome
             if obj is None:
-                raise NotFound(f"对象 {key} 在存储桶中不存在")
-            reasons = check_arrival(upload, obj)
+                reasons = ["上传的文件已被删除"]
+                obj = ArrivedObject(key=key, size=0)
+            else:
+                reasons = check_arrival(upload, obj)
             now = self.clock().isoformat()
             try:
                 if reasons:
@@ -161,7 +185,7 @@ class UploadService:
                         reject_reason="；".join(reasons),
                     )
                     return ArrivalOutcome.REJECTED
-                self._transition(
+                received = self._transition(
                     upload,
                     UploadEvent.OBJECT_ACCEPTED,
                     AuditAction.UPLOAD_RECEIVED,
@@ -172,9 +196,11 @@ class UploadService:
                     etag=obj.etag,
                     version_id=obj.version_id,
                 )
-                return ArrivalOutcome.ACCEPTED
             except Conflict:
                 continue  # a concurrent delivery moved it; re-read and most likely report DUPLICATE
+            if self.on_received:
+                self.on_received(received, meta)
+            return ArrivalOutcome.ACCEPTED
         raise Conflict("上传记录并发更新失败")
 
     @staticmethod

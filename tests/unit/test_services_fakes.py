@@ -243,11 +243,11 @@ def test_unknown_upload_id_raises_not_found(w):
     assert w.audit.count() == 0
 
 
-def test_object_missing_from_bucket_raises_not_found(w):
+def test_event_for_a_deleted_object_rejects_the_upload_with_a_reason(w):
     u = w.request().upload
-    with pytest.raises(NotFound, match="不存在"):
-        w.uploads.object_arrived(u.key, SQS_META)
-    assert w.repo.get(u.upload_id).state == UploadState.REQUESTED
+    assert w.uploads.object_arrived(u.key, SQS_META) == ArrivalOutcome.REJECTED
+    stored = w.repo.get(u.upload_id)
+    assert stored.state == UploadState.REJECTED and "删除" in stored.reject_reason
 
 
 @pytest.mark.parametrize("key", ["incoming/readme.txt", "uploads/enterprise_sheet/x.xlsx", "uploads/a/b//c", ""])

@@ -90,8 +90,12 @@ def test_legacy_export_only_for_province_admin(p):
 
 
 def test_legacy_export_for_province_admin():
-    u = make(province_admin(), kind="legacy_export", content_type="text/csv", size=100 * 1024 * 1024)
-    assert u.max_bytes == 100 * 1024 * 1024
+    u = make(
+        province_admin(), kind="legacy_export", content_type="text/csv", size=100 * 1024 * 1024, record_type="person"
+    )
+    assert u.max_bytes == 100 * 1024 * 1024 and u.record_type == "person"
+    with pytest.raises(InvalidInput, match="记录类型"):
+        make(province_admin(), kind="legacy_export", content_type="text/csv", size=100)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,191 @@
+"""Validated field types for registry models and import rows.
+
+Each type runs the identifier checker or code table behind it and fails with the checker's Chinese reason.
+Warnings (a plausibility concern that does not make the value wrong, e.g. an unknown ID-card region) are appended
+to `context["warnings"]` when the caller validates with a context, so an import can report them per row.
+Empty-value sentinels of the national standard ("无", "/", "无数据" ...) count as absent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
+
+from chalicelib.domain import codetables, identifiers
+
+
+def _warn(info: ValidationInfo, messages: list[str]) -> None:
+    ctx = info.context
+    if messages and isinstance(ctx, dict) and isinstance(ctx.get("warnings"), list):
+        field = info.field_name or ""
+        ctx["warnings"].extend((field, m) for m in messages)
+
+
+def blank_to_none(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        if identifiers.is_empty(stripped):
+            return None
+        return stripped
+    return value
+
+
+Blank = BeforeValidator(blank_to_none)
+
+
+def _checked(checker: Callable[..., Any]) -> AfterValidator:
+    def validate(value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        result = checker(value)
+        if not result.ok:
+            raise ValueError("；".join(result.errors))
+        _warn(info, list(result.warnings))
+        return result.value
+
+    return AfterValidator(validate)
+
+
+def _in_table(table: Callable[[], Any], label: str) -> AfterValidator:
+    def validate(value: str | None) -> str | None:
+        if value is None:
+            return None
+        tbl = table()
+        if tbl.get(value) is None:
+            # Accept the Chinese name too: spreadsheets are filled by people, who write "新建" rather than "001".
+            by_name = next((e for e in tbl.entries if e.name == value), None)
+            if by_name is None:
+                raise ValueError(f"{label}“{value}”不在代码表中")
+            return by_name.code
+        return value
+
+    return AfterValidator(validate)
+
+
+_DATE_PATTERNS = (
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$"), "ymd"),
+    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T].*)?$"), "ymd"),
+    (re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"), "ymd"),
+    (re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"), "ymd"),
+    (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), "ymd"),
+)
+
+
+def parse_cn_date(value: Any) -> Any:
+    """Dates as people write them in Chinese spreadsheets: 2015-03-01, 2015/3/1, 2015.3.1, 2015年3月1日, 20150301."""
+    value = blank_to_none(value)
+    if value is None or isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    text = str(value).strip()
+    for pattern, _ in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            y, mo, d = (int(g) for g in m.groups())
+            try:
+                return date(y, mo, d)
+            except ValueError:
+                raise ValueError(f"“{text}”不是有效日期") from None
+    raise ValueError(f"日期“{text}”格式不正确，应为YYYY-MM-DD")
+
+
+def parse_amount(value: Any) -> Any:
+    value = blank_to_none(value)
+    if value is None or isinstance(value, Decimal):
+        return value
+    text = str(value).replace(",", "").replace("，", "").strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"“{value}”不是有效数字") from None
+    if not amount.is_finite():
+        raise ValueError(f"“{value}”不是有效数字")
+    return amount
+
+
+_TRUE = {"是", "y", "yes", "true", "1", "主项", "√"}
+_FALSE = {"否", "n", "no", "false", "0", "增项", ""}
+
+
+def parse_bool(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"“{value}”应填“是”或“否”")
+
+
+def _not_future(value: date | None) -> date | None:
+    if value is not None and value > date.today():
+        raise ValueError(f"日期{value.isoformat()}晚于今天")
+    return value
+
+
+def _region(value: str | None, info: ValidationInfo) -> str | None:
+    if value is None:
+        return None
+    result = identifiers.check_region_code(value, province_prefix=None)
+    if not result.ok:
+        raise ValueError("；".join(result.errors))
+    _warn(info, list(result.warnings))
+    return result.value
+
+
+def _zhejiang_region(value: str | None, info: ValidationInfo) -> str | None:
+    if value is None:
+        return None
+    result = identifiers.check_region_code(value, province_prefix="33")
+    if not result.ok:
+        raise ValueError("；".join(result.errors))
+    _warn(info, list(result.warnings))
+    return result.value
+
+
+def _corp_code(value: str | None, info: ValidationInfo) -> str | None:
+    """建设单位代码: a USCC (18) or, in older data, an organisation code (9, with or without the hyphen)."""
+    if value is None:
+        return None
+    text = value.strip().upper()
+    result = identifiers.check_uscc(text) if len(text) == 18 else identifiers.check_org_code(text)
+    if not result.ok:
+        raise ValueError("；".join(result.errors))
+    _warn(info, list(result.warnings))
+    return result.value
+
+
+Text = Annotated[str | None, Blank]
+Uscc = Annotated[str | None, Blank, _checked(identifiers.check_uscc)]
+CorpCode = Annotated[str | None, Blank, AfterValidator(_corp_code)]
+BusinessRegNo = Annotated[str | None, Blank, _checked(identifiers.check_business_reg_no)]
+IdCardNo = Annotated[str | None, Blank, _checked(identifiers.check_id_card)]
+RegionCode = Annotated[str | None, Blank, AfterValidator(_region)]
+ZhejiangRegion = Annotated[str | None, Blank, AfterValidator(_zhejiang_region)]
+ProjectNumber = Annotated[str | None, Blank, _checked(identifiers.check_project_number)]
+PermitNumber = Annotated[str | None, Blank, _checked(identifiers.check_permit_number)]
+QualificationCertNo = Annotated[str | None, Blank, _checked(identifiers.check_qualification_cert_no)]
+SafetyLicenceNo = Annotated[str | None, Blank, _checked(identifiers.check_safety_licence_no)]
+CnDate = Annotated[date | None, BeforeValidator(parse_cn_date)]
+PastDate = Annotated[date | None, BeforeValidator(parse_cn_date), AfterValidator(_not_future)]
+Amount = Annotated[Decimal | None, BeforeValidator(parse_amount)]
+YesNo = Annotated[bool | None, BeforeValidator(parse_bool)]
+
+QualificationCode = Annotated[str | None, Blank, _in_table(codetables.qualification_codes, "资质代码")]
+QualificationType = Annotated[str | None, Blank, _in_table(codetables.qualification_types, "资质类型")]
+RegistrationType = Annotated[str | None, Blank, _in_table(codetables.registration_types, "注册类别")]
+Specialty = Annotated[str | None, Blank, _in_table(codetables.registration_specialties, "注册专业")]
+SafetyCertType = Annotated[str | None, Blank, _in_table(codetables.safety_cert_types, "安全生产考核证书类别")]
+ProjectCategory = Annotated[str | None, Blank, _in_table(codetables.project_categories, "项目分类")]
+ProjectNature = Annotated[str | None, Blank, _in_table(codetables.project_natures, "建设性质")]
+ProjectUse = Annotated[str | None, Blank, _in_table(codetables.project_uses, "工程用途")]
+ApprovalLevel = Annotated[str | None, Blank, _in_table(codetables.approval_levels, "立项级别")]
+IdCardType = Annotated[str | None, Blank, _in_table(codetables.id_card_types, "证件类型")]
+EconomicType = Annotated[str | None, Blank, _in_table(codetables.economic_types, "企业登记注册类型")]

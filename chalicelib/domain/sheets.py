@@ -1,0 +1,508 @@
+"""Import sheets: which columns a spreadsheet has, how each row is validated, how rows become aggregates.
+
+Row models are built from the aggregates' own fields (type, validators, Chinese title = column header), so the
+import templates, the row validation and the stored records share one schema source. A sheet lists column paths
+into its aggregate (`safety_licence.licence_no`, `qualifications[].items[].code` ...); rows sharing a record key
+are assembled into one aggregate, and a record with any invalid row is not imported at all.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from chalicelib.domain import identifiers
+from chalicelib.domain.enterprise import Enterprise, QualificationCert, QualificationItem, SafetyLicence
+from chalicelib.domain.person import RegisteredPerson, Registration, SafetyCert
+from chalicelib.domain.project import Project
+from chalicelib.domain.records import RecordType
+
+
+@dataclass(frozen=True)
+class Column:
+    path: str  # dotted path into the aggregate, "[]" marks list elements
+    required: bool = False
+    header: str | None = None  # defaults to the field's title
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    name: str  # worksheet name (and CSV template name)
+    record_type: RecordType
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # column paths whose values identify the record the row belongs to
+    primary: bool = True  # the sheet a CSV upload contains; secondary sheets exist only in XLSX
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class UploadLayout:
+    """The sheets of one upload kind for one record type."""
+
+    record_type: RecordType
+    sheets: tuple[SheetSpec, ...]
+
+    @property
+    def primary(self) -> SheetSpec:
+        return next(s for s in self.sheets if s.primary)
+
+
+ENTERPRISE_BASIC = SheetSpec(
+    name="企业基本信息",
+    record_type=RecordType.ENTERPRISE,
+    key=("uscc",),
+    columns=(
+        Column("uscc", required=True),
+        Column("name", required=True),
+        Column("business_reg_no"),
+        Column("registered_region"),
+        Column("address"),
+        Column("legal_rep"),
+        Column("legal_rep_id_type"),
+        Column("legal_rep_id_no"),
+        Column("legal_rep_title"),
+        Column("economic_type"),
+        Column("registered_capital"),
+        Column("established_on"),
+        Column("contact_person"),
+        Column("contact_phone"),
+        Column("email"),
+        Column("safety_licence.licence_no"),
+        Column("safety_licence.issuing_authority"),
+        Column("safety_licence.issued_on"),
+        Column("safety_licence.valid_until"),
+        Column("safety_licence.scope"),
+    ),
+    description="每行一个企业。",
+)
+
+ENTERPRISE_QUALIFICATIONS = SheetSpec(
+    name="资质证书",
+    record_type=RecordType.ENTERPRISE,
+    key=("uscc",),
+    primary=False,
+    columns=(
+        Column("uscc", required=True),
+        Column("qualifications[].cert_no", required=True),
+        Column("qualifications[].qualification_type"),
+        Column("qualifications[].issuing_authority"),
+        Column("qualifications[].issued_on"),
+        Column("qualifications[].valid_until"),
+        Column("qualifications[].standard_version"),
+        Column("qualifications[].items[].code", required=True),
+        Column("qualifications[].items[].is_primary"),
+        Column("qualifications[].items[].approval_no"),
+        Column("qualifications[].items[].approved_on"),
+        Column("qualifications[].items[].acquired_by"),
+        Column("qualifications[].items[].status"),
+    ),
+    description="每行一个资质项；同一证书的多个资质项分行填写，证书信息重复填写。",
+)
+
+PERSON_REGISTRATIONS = SheetSpec(
+    name="注册人员",
+    record_type=RecordType.PERSON,
+    key=("id_type", "id_no", "employer_uscc"),
+    columns=(
+        Column("id_type"),
+        Column("id_no", required=True),
+        Column("name", required=True),
+        Column("sex"),
+        Column("birth_date"),
+        Column("education"),
+        Column("mobile"),
+        Column("employer_uscc", required=True),
+        Column("employer_name"),
+        Column("region_code", header="注册单位所在地区划代码"),
+        Column("registrations[].reg_type"),
+        Column("registrations[].specialties"),
+        Column("registrations[].qualification_cert_no"),
+        Column("registrations[].registration_cert_no"),
+        Column("registrations[].seal_no"),
+        Column("registrations[].issued_on"),
+        Column("registrations[].issuing_authority"),
+        Column("registrations[].valid_until"),
+        Column("registrations[].status"),
+    ),
+    description="每行一条执业注册；同一人员有多项注册时分行填写，人员信息重复填写；没有执业注册的人员注册类别留空。",
+)
+
+PERSON_SAFETY_CERTS = SheetSpec(
+    name="安全生产考核证书",
+    record_type=RecordType.PERSON,
+    key=("id_type", "id_no", "employer_uscc"),
+    primary=False,
+    columns=(
+        Column("id_type"),
+        Column("id_no", required=True),
+        Column("name"),
+        Column("employer_uscc", required=True),
+        Column("safety_certs[].category", required=True),
+        Column("safety_certs[].cert_no", required=True),
+        Column("safety_certs[].issuing_authority"),
+        Column("safety_certs[].issued_on"),
+        Column("safety_certs[].valid_until"),
+    ),
+    description="三类人员（A/B/C）安全生产考核合格证书，每行一本证书。",
+)
+
+PROJECTS = SheetSpec(
+    name="工程项目",
+    record_type=RecordType.PROJECT,
+    key=("prj_num",),
+    columns=(
+        Column("prj_num", required=True),
+        Column("name", required=True),
+        Column("category"),
+        Column("location_region"),
+        Column("address"),
+        Column("build_corp_name"),
+        Column("build_corp_code"),
+        Column("approval_no"),
+        Column("approval_level"),
+        Column("land_plan_permit_no"),
+        Column("project_plan_permit_no"),
+        Column("total_investment"),
+        Column("total_area"),
+        Column("scale"),
+        Column("nature"),
+        Column("use"),
+        Column("start_date"),
+        Column("end_date"),
+        Column("owner_uscc", header="填报企业统一社会信用代码"),
+    ),
+    description="每行一个工程项目（近三年工程项目备案）。",
+)
+
+LAYOUTS: dict[RecordType, UploadLayout] = {
+    RecordType.ENTERPRISE: UploadLayout(RecordType.ENTERPRISE, (ENTERPRISE_BASIC, ENTERPRISE_QUALIFICATIONS)),
+    RecordType.PERSON: UploadLayout(RecordType.PERSON, (PERSON_REGISTRATIONS, PERSON_SAFETY_CERTS)),
+    RecordType.PROJECT: UploadLayout(RecordType.PROJECT, (PROJECTS,)),
+}
+
+AGGREGATES: dict[RecordType, type[BaseModel]] = {
+    RecordType.ENTERPRISE: Enterprise,
+    RecordType.PERSON: RegisteredPerson,
+    RecordType.PROJECT: Project,
+}
+
+# Upload kinds that carry registry rows, and the record type each one fills (legacy exports say it per upload).
+SHEET_KINDS: dict[str, RecordType | None] = {
+    "enterprise_sheet": RecordType.ENTERPRISE,
+    "personnel_sheet": RecordType.PERSON,
+    "project_sheet": RecordType.PROJECT,
+    "legacy_export": None,
+}
+
+
+def _resolve(model: type[BaseModel], path: str) -> Any:
+    """The pydantic FieldInfo at a column path."""
+    current: Any = model
+    info = None
+    for part in path.split("."):
+        name = part.removesuffix("[]")
+        if name == "region_code" and current is RegisteredPerson:
+            return Field(default=None, title="注册单位所在地区划代码"), Enterprise.model_fields["registered_region"]
+        if name == "owner_uscc":
+            return Field(default=None, title="填报企业统一社会信用代码"), RegisteredPerson.model_fields["employer_uscc"]
+        info = current.model_fields[name]
+        ann = info.annotation
+        nested = [
+            a for a in (getattr(ann, "__args__", ()) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
+        current = nested[0] if nested else None
+    return info, info
+
+
+def header_of(spec: SheetSpec, col: Column) -> str:
+    if col.header:
+        return col.header
+    info, _ = _resolve(AGGREGATES[spec.record_type], col.path)
+    return info.title or col.path
+
+
+def headers(spec: SheetSpec) -> list[str]:
+    return [header_of(spec, c) for c in spec.columns]
+
+
+def _required(value: Any) -> Any:
+    if value is None or value == [] or value == "":
+        raise ValueError("必填项不能为空")
+    return value
+
+
+@cache
+def row_model(spec: SheetSpec) -> type[BaseModel]:
+    """A flat pydantic model whose fields are the sheet's columns, aliased by their Chinese headers."""
+    fields: dict[str, Any] = {}
+    for i, col in enumerate(spec.columns):
+        _, typed = _resolve(AGGREGATES[spec.record_type], col.path)
+        # FieldInfo.annotation is the bare type; the validators live in its metadata.
+        metadata = [*typed.metadata, *([AfterValidator(_required)] if col.required else [])]
+        annotation = Annotated[(typed.annotation, *metadata)] if metadata else typed.annotation
+        default = ... if col.required else None
+        fields[f"c{i}"] = (annotation, Field(default=default, alias=header_of(spec, col)))
+    model = create_model(  # type: ignore[call-overload]
+        f"Row_{spec.record_type.value}_{'primary' if spec.primary else zlib.crc32(spec.name.encode())}",
+        __config__=ConfigDict(extra="forbid", populate_by_name=False, str_strip_whitespace=True),
+        **fields,
+    )
+    return model
+
+
+@dataclass
+class RowIssue:
+    sheet: str
+    row: int
+    column: str
+    value: str
+    reason: str
+    severity: str = "error"  # error | warning
+
+
+@dataclass
+class ParsedRow:
+    sheet: SheetSpec
+    row: int
+    values: dict[str, Any]  # column path -> validated value
+    key: tuple[str, ...]
+
+
+@dataclass
+class SheetResult:
+    rows: list[ParsedRow] = field(default_factory=list)
+    issues: list[RowIssue] = field(default_factory=list)
+    total: int = 0
+
+
+def _split_list(value: str) -> list[str]:
+    for sep in ("、", "，", ",", ";", "；", "|", "/"):
+        value = value.replace(sep, " ")
+    return [v for v in value.split() if v]
+
+
+def validate_rows(spec: SheetSpec, header_row: list[str], rows: Iterable[tuple[int, list[str]]]) -> SheetResult:
+    """Validate every row; collect (row, column, value, reason) for each problem."""
+    model = row_model(spec)
+    hdrs = headers(spec)
+    by_alias = {header_of(spec, c): (f"c{i}", c) for i, c in enumerate(spec.columns)}
+    result = SheetResult()
+    width = len(hdrs)
+    for number, cells in rows:
+        result.total += 1
+        raw = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header_row[:width])}
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            result.issues.append(RowIssue(spec.name, number, "", "", f"本行有{len(cells)}列，多于表头的{width}列"))
+            continue
+        for h, (_, col) in by_alias.items():
+            if col.path.endswith("specialties"):
+                raw[h] = _split_list(raw[h]) if raw.get(h) else []  # type: ignore[assignment]
+        warnings: list[tuple[str, str]] = []
+        try:
+            parsed = model.model_validate(raw, context={"warnings": warnings})
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                header = str(err["loc"][0]) if err.get("loc") else ""
+                value = raw.get(header, "")
+                reason = _reason(err)
+                result.issues.append(RowIssue(spec.name, number, header, _show(value), reason))
+            continue
+        values = {}
+        for fname, col in by_alias.values():
+            values[col.path] = getattr(parsed, fname)
+        if spec.record_type == RecordType.PERSON:
+            problem = _check_identity(values, warnings)
+            if problem:
+                header = next(header_of(spec, c) for c in spec.columns if c.path == "id_no")
+                result.issues.append(RowIssue(spec.name, number, header, _show(raw.get(header, "")), problem))
+                continue
+        for field_name, message in warnings:
+            col = next((c for fname, c in by_alias.values() if field_name in (fname, c.path)), None)
+            header = header_of(spec, col) if col else ""
+            result.issues.append(RowIssue(spec.name, number, header, _show(raw.get(header, "")), message, "warning"))
+        key = tuple("" if values.get(k) is None else str(values[k]) for k in spec.key)
+        result.rows.append(ParsedRow(sheet=spec, row=number, values=values, key=key))
+    return result
+
+
+def _check_identity(values: dict[str, Any], warnings: list[tuple[str, str]]) -> str | None:
+    """ID numbers of 居民身份证 (type 1, the default) are checked and normalised (15 -> 18 digits); the birth date
+    and sex follow from the number when the sheet leaves them empty."""
+    id_type = values.get("id_type") or "1"
+    values["id_type"] = id_type
+    id_no = values.get("id_no")
+    if id_type != "1":
+        return None if id_no else "证件号码不能为空"
+    check = identifiers.check_id_card(id_no)
+    if not check.ok:
+        return "；".join(check.errors)
+    values["id_no"] = check.value
+    warnings.extend(("id_no", w) for w in check.warnings)
+    birth = identifiers.id_card_birth_date(check.value)
+    if values.get("birth_date") is None:
+        values["birth_date"] = birth
+    elif birth is not None and values["birth_date"] != birth:
+        return f"出生日期{values['birth_date']}与身份证号中的{birth}不一致"
+    sex = identifiers.id_card_sex(check.value)
+    if values.get("sex") in (None, "男", "女", "1", "2"):
+        given = {"男": "1", "女": "2"}.get(values.get("sex") or "", values.get("sex"))
+        if given is not None and sex is not None and given != sex:
+            return "性别与身份证号不一致"
+        values["sex"] = sex or given
+    return None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+_MESSAGES = {
+    "missing": "必填项不能为空",
+    "extra_forbidden": "模板中没有此列",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "literal_error": "取值不在允许范围内",
+    "greater_than_equal": "不能为负数",
+    "decimal_parsing": "不是有效数字",
+}
+
+
+def _reason(err: dict[str, Any]) -> str:
+    if err.get("type") == "value_error":
+        return str(err.get("msg", "")).removeprefix("Value error, ")
+    if err.get("type") == "missing" or (
+        err.get("type") in ("string_type", "none_required") and err.get("input") is None
+    ):
+        return "必填项不能为空"
+    return _MESSAGES.get(err.get("type", ""), str(err.get("msg", "")))
+
+
+# ---- assembling rows into aggregates -------------------------------------------------------------------------
+
+
+def _set_path(target: dict[str, Any], path: str, value: Any, list_keys: dict[str, Any]) -> None:
+    """Set a dotted path in nested dicts; list elements are matched by `list_keys[path_prefix]`."""
+    parts = path.split(".")
+    node = target
+    prefix = ""
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        name = part.removesuffix("[]")
+        prefix = f"{prefix}.{part}" if prefix else part
+        if part.endswith("[]"):
+            elements = node.setdefault(name, [])
+            ident = list_keys[prefix]
+            element = next((e for e in elements if e.get("__id") == ident), None)
+            if element is None:
+                element = {"__id": ident}
+                elements.append(element)
+            node = element
+        elif last:
+            if value is not None or name not in node:
+                node[name] = value
+        else:
+            node = node.setdefault(name, {})
+
+
+def _strip_ids(obj: Any) -> Any:
+    """Drop list-element markers, and nested parts the sheet left entirely empty (no safety licence at all)."""
+    if isinstance(obj, dict):
+        out = {k: _strip_ids(v) for k, v in obj.items() if k != "__id"}
+        return {k: v for k, v in out.items() if not (isinstance(v, dict) and all(x is None for x in v.values()))}
+    if isinstance(obj, list):
+        return [_strip_ids(v) for v in obj]
+    return obj
+
+
+# For each list in a sheet: which column identifies one element (rows with the same value fill the same element).
+_LIST_IDENTITY = {
+    "qualifications[]": "qualifications[].cert_no",
+    "qualifications[].items[]": "qualifications[].items[].code",
+    "registrations[]": "registrations[].reg_type",
+    "safety_certs[]": "safety_certs[].cert_no",
+}
+
+
+@dataclass
+class Assembled:
+    key: tuple[str, ...]
+    data: dict[str, Any]  # nested dict of the aggregate's business fields (no lifecycle metadata)
+    rows: list[tuple[str, int]]  # (sheet, row) that contributed
+    extra: dict[str, Any] = field(default_factory=dict)  # region_code / owner_uscc given in the sheet
+
+
+def assemble(
+    spec_rows: Iterator[ParsedRow] | list[ParsedRow],
+) -> tuple[dict[tuple[str, ...], Assembled], list[RowIssue]]:
+    """Group rows by record key and build nested data; report rows that contradict each other."""
+    records: dict[tuple[str, ...], Assembled] = {}
+    issues: list[RowIssue] = []
+    seen_elements: dict[tuple, int] = {}
+    for row in spec_rows:
+        rec = records.get(row.key)
+        primary_keyed = row.sheet.primary and not any("[]" in c.path for c in row.sheet.columns)
+        if rec is not None and primary_keyed:
+            first = next(r for s, r in rec.rows if s == row.sheet.name)
+            issues.append(RowIssue(row.sheet.name, row.row, "", "", f"与第{first}行的记录重复（同一主键）"))
+            continue
+        if rec is None:
+            rec = Assembled(key=row.key, data={}, rows=[])
+            records[row.key] = rec
+        list_keys = {}
+        element_id = []
+        for prefix, ident_col in _LIST_IDENTITY.items():
+            if ident_col in row.values:
+                list_keys[prefix] = row.values[ident_col]
+                if row.values[ident_col] is not None:
+                    element_id.append(str(row.values[ident_col]))
+        deepest = tuple([row.sheet.name, *row.key, *element_id])
+        if element_id and deepest in seen_elements:
+            issues.append(RowIssue(row.sheet.name, row.row, "", "", f"与第{seen_elements[deepest]}行重复"))
+            continue
+        if element_id:
+            seen_elements[deepest] = row.row
+        conflict = _conflict(rec, row)
+        if conflict:
+            issues.append(conflict)
+            continue
+        for path, value in row.values.items():
+            if path in ("region_code", "owner_uscc"):
+                if value is not None:
+                    rec.extra[path] = value
+                continue
+            if "[]" in path and any(
+                path.startswith(p) and list_keys.get(p) is None for p in _LIST_IDENTITY if path.startswith(p)
+            ):
+                continue  # an empty list element (e.g. a person without registrations on this row)
+            _set_path(rec.data, path, value, list_keys)
+        rec.rows.append((row.sheet.name, row.row))
+    for rec in records.values():
+        rec.data = _strip_ids(rec.data)
+    return records, issues
+
+
+def _conflict(rec: Assembled, row: ParsedRow) -> RowIssue | None:
+    """Scalar fields repeated on several rows of one record must agree."""
+    for path, value in row.values.items():
+        if "[]" in path or value is None or path in ("region_code", "owner_uscc"):
+            continue
+        node: Any = rec.data
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None and node != value:
+            spec = row.sheet
+            col = next(c for c in spec.columns if c.path == path)
+            return RowIssue(
+                spec.name, row.row, header_of(spec, col), _show(value), f"与本记录前面行填写的“{_show(node)}”不一致"
+            )
+    return None
+
+
+PART_MODELS = (QualificationCert, QualificationItem, SafetyLicence, Registration, SafetyCert)

@@ -1,0 +1,269 @@
+"""Registry API: the enterprise portal (my records, supplement, submit, download) and officials' regional reads."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from chalice import Blueprint
+from pydantic import BaseModel, Field
+
+from chalicelib.domain.completeness import Completeness, MissingField
+from chalicelib.domain.enterprise import Enterprise
+from chalicelib.domain.identity import OFFICIAL_ROLES, Role
+from chalicelib.domain.person import RegisteredPerson
+from chalicelib.domain.project import Project
+from chalicelib.domain.records import STATE_LABELS, RecordType
+from chalicelib.domain.registry_base import RecordBase
+from chalicelib.entrypoints.http import Ctx, api_route, decode_cursor, encode_cursor
+from chalicelib.wiring import get_registry_service
+
+bp = Blueprint(__name__)
+
+READERS = [Role.ENTERPRISE, *OFFICIAL_ROLES]
+
+
+class CompletenessView(BaseModel):
+    """完整性：缺少的必填项"""
+
+    complete: bool
+    percent: int
+    required: int
+    filled: int
+    missing: list[MissingField]
+
+    @classmethod
+    def of(cls, c: Completeness) -> CompletenessView:
+        return cls(complete=c.complete, percent=c.percent, required=c.required, filled=c.filled, missing=c.missing)
+
+
+class _View(BaseModel):
+    record_type: str
+    record_id: str
+    state_label: str
+    completeness: CompletenessView
+
+
+class EnterpriseView(_View):
+    """企业记录"""
+
+    record: Enterprise
+
+
+class PersonView(_View):
+    """注册人员记录"""
+
+    record: RegisteredPerson
+
+
+class ProjectView(_View):
+    """工程项目记录"""
+
+    record: Project
+
+
+VIEWS: dict[RecordType, type[_View]] = {
+    RecordType.ENTERPRISE: EnterpriseView,
+    RecordType.PERSON: PersonView,
+    RecordType.PROJECT: ProjectView,
+}
+
+
+def view(record: RecordBase) -> _View:
+    svc = get_registry_service()
+    return VIEWS[record.RECORD_TYPE](
+        record_type=record.RECORD_TYPE.value,
+        record_id=record.record_id,
+        state_label=STATE_LABELS[record.state],
+        completeness=CompletenessView.of(svc.completeness(record)),
+        record=record,  # type: ignore[arg-type]
+    )
+
+
+class EnterpriseList(BaseModel):
+    items: list[EnterpriseView]
+    cursor: str | None = None
+
+
+class PersonList(BaseModel):
+    items: list[PersonView]
+    cursor: str | None = None
+
+
+class ProjectList(BaseModel):
+    items: list[ProjectView]
+    cursor: str | None = None
+
+
+LISTS: dict[RecordType, type[BaseModel]] = {
+    RecordType.ENTERPRISE: EnterpriseList,
+    RecordType.PERSON: PersonList,
+    RecordType.PROJECT: ProjectList,
+}
+
+
+def page_of(record_type: RecordType, page) -> BaseModel:
+    return LISTS[record_type](items=[view(r) for r in page.items], cursor=encode_cursor(page.cursor))
+
+
+class PageQuery(BaseModel):
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = None
+
+
+class RegionQuery(PageQuery):
+    city: str | None = Field(default=None, pattern=r"^33\d{2}00$", description="设区市代码（省级必填）")
+    county: str | None = Field(default=None, pattern=r"^33\d{4}$", description="县级代码")
+
+
+class SupplementRequest(BaseModel):
+    """补充信息：version 为读取时的版本号，changes 为要修改的字段"""
+
+    version: int = Field(ge=1)
+    changes: dict[str, Any] = Field(min_length=1)
+
+
+class SubmitRequest(BaseModel):
+    """提交审核"""
+
+    version: int = Field(ge=1)
+
+
+class ExportQuery(BaseModel):
+    type: Literal["enterprise", "person", "project"] = "enterprise"
+    format: Literal["csv", "xlsx", "json"] = "xlsx"
+
+
+class ExportLink(BaseModel):
+    """下载链接（15分钟内有效）"""
+
+    url: str
+    filename: str
+    records: int
+
+
+# ---- enterprise portal ---------------------------------------------------------------------------------------
+
+
+@api_route(
+    bp, "/me/enterprise", summary="本企业信息", tags=["企业门户"], roles=[Role.ENTERPRISE], response=EnterpriseView
+)
+def my_enterprise(ctx: Ctx):
+    return view(get_registry_service().get(ctx.user, RecordType.ENTERPRISE, (ctx.user.uscc or "",)))
+
+
+@api_route(
+    bp,
+    "/me/personnel",
+    summary="本企业注册人员",
+    tags=["企业门户"],
+    roles=[Role.ENTERPRISE],
+    query=PageQuery,
+    response=PersonList,
+)
+def my_personnel(ctx: Ctx, q: PageQuery):
+    page = get_registry_service().list_mine(ctx.user, RecordType.PERSON, limit=q.limit, cursor=decode_cursor(q.cursor))
+    return page_of(RecordType.PERSON, page)
+
+
+@api_route(
+    bp,
+    "/me/projects",
+    summary="本企业工程项目",
+    tags=["企业门户"],
+    roles=[Role.ENTERPRISE],
+    query=PageQuery,
+    response=ProjectList,
+)
+def my_projects(ctx: Ctx, q: PageQuery):
+    page = get_registry_service().list_mine(ctx.user, RecordType.PROJECT, limit=q.limit, cursor=decode_cursor(q.cursor))
+    return page_of(RecordType.PROJECT, page)
+
+
+@api_route(
+    bp,
+    "/me/export",
+    summary="下载本企业记录（CSV/XLSX/JSON）",
+    tags=["企业门户"],
+    roles=[Role.ENTERPRISE],
+    query=ExportQuery,
+    response=ExportLink,
+)
+def my_export(ctx: Ctx, q: ExportQuery):
+    out = get_registry_service().export(ctx.user, RecordType(q.type), q.format)
+    return ExportLink(url=out["url"], filename=out["filename"], records=int(out["records"]))
+
+
+# ---- records: read, supplement, submit ------------------------------------------------------------------------
+
+
+def _record_routes(record_type: RecordType, base: str, key_params: list[str], label: str) -> None:
+    path = base + "".join(f"/{{{k}}}" for k in key_params)
+    view_model = VIEWS[record_type]
+    list_model = LISTS[record_type]
+    tag = ["注册人员" if record_type == RecordType.PERSON else f"{label}库"]
+
+    def key_of(params: dict[str, str]) -> tuple[str, ...]:
+        return tuple(params[k] for k in key_params)
+
+    def read(ctx: Ctx, **params: str):
+        return view(get_registry_service().get(ctx.user, record_type, key_of(params)))
+
+    read.__name__ = f"get_{record_type.value}"
+    api_route(bp, path, summary=f"{label}详情", tags=tag, roles=READERS, response=view_model)(read)
+
+    def supplement(ctx: Ctx, req: SupplementRequest, **params: str):
+        svc = get_registry_service()
+        return view(
+            svc.supplement(ctx.user, ctx.meta, record_type, key_of(params), version=req.version, changes=req.changes)
+        )
+
+    supplement.__name__ = f"supplement_{record_type.value}"
+    api_route(
+        bp,
+        path,
+        "PATCH",
+        summary=f"补充{label}信息（乐观锁）",
+        tags=tag,
+        roles=[Role.ENTERPRISE],
+        body=SupplementRequest,
+        response=view_model,
+    )(supplement)
+
+    def submit(ctx: Ctx, req: SubmitRequest, **params: str):
+        svc = get_registry_service()
+        return view(svc.submit(ctx.user, ctx.meta, record_type, key_of(params), version=req.version))
+
+    submit.__name__ = f"submit_{record_type.value}"
+    api_route(
+        bp,
+        f"{path}/submit",
+        "POST",
+        summary=f"提交{label}信息待确认",
+        tags=tag,
+        roles=[Role.ENTERPRISE],
+        body=SubmitRequest,
+        response=view_model,
+    )(submit)
+
+    def listing(ctx: Ctx, q: RegionQuery):
+        svc = get_registry_service()
+        page = svc.list_region(
+            ctx.user, record_type, city=q.city, county=q.county, limit=q.limit, cursor=decode_cursor(q.cursor)
+        )
+        return page_of(record_type, page)
+
+    listing.__name__ = f"list_{record_type.value}"
+    api_route(
+        bp,
+        base,
+        summary=f"按地区查询{label}（主管部门）",
+        tags=tag,
+        roles=OFFICIAL_ROLES,
+        query=RegionQuery,
+        response=list_model,
+    )(listing)
+
+
+_record_routes(RecordType.ENTERPRISE, "/registry/enterprises", ["uscc"], "企业")
+_record_routes(RecordType.PERSON, "/registry/persons", ["person_key", "employer_uscc"], "注册人员")
+_record_routes(RecordType.PROJECT, "/registry/projects", ["prj_num"], "工程项目")

@@ -1,0 +1,275 @@
+"""Registry use cases for the enterprise portal and officials: read, supplement, submit, export."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib.domain import identifiers, intake_files
+from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.completeness import Completeness, completeness
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.identity import PROVINCE_ROLES, Principal, Role, ensure_visible
+from chalicelib.domain.records import RECORD_LIFECYCLE, RecordEvent, RecordType
+from chalicelib.domain.registry_base import RecordBase
+from chalicelib.domain.sheets import AGGREGATES, LAYOUTS, headers
+from chalicelib.services.ports import BlobStore, Page, RegistryRepository
+
+# Fields that identify a record or describe its lifecycle: never changed by a supplement.
+_IMMUTABLE = {
+    RecordType.ENTERPRISE: {"uscc"},
+    RecordType.PERSON: {"person_key", "employer_uscc", "id_type", "id_no"},
+    RecordType.PROJECT: {"prj_num"},
+}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RegistryService:
+    def __init__(
+        self,
+        repo: RegistryRepository,
+        blobs: BlobStore,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        export_url_ttl: int = 900,
+    ):
+        self.repo = repo
+        self.blobs = blobs
+        self.clock = clock
+        self.export_url_ttl = export_url_ttl
+
+    # ---- reading ---------------------------------------------------------------------------------------------
+
+    def get(self, p: Principal, record_type: RecordType, key: tuple[str, ...]) -> RecordBase:
+        record = self.repo.get(record_type, key)
+        if record is None:
+            raise NotFound(f"{record_type.value}记录不存在")
+        ensure_visible(p, owner_uscc=record.owner_uscc, region_code=record.region_code)
+        return record
+
+    def list_mine(self, p: Principal, record_type: RecordType, *, limit: int, cursor: dict | None) -> Page[RecordBase]:
+        if p.role != Role.ENTERPRISE or not p.uscc:
+            raise Forbidden("只有企业用户可以查看本企业的记录")
+        return self.repo.list_by_owner(record_type, p.uscc, limit=limit, cursor=cursor)
+
+    def list_region(
+        self,
+        p: Principal,
+        record_type: RecordType,
+        *,
+        city: str | None,
+        county: str | None,
+        limit: int,
+        cursor: dict | None,
+    ) -> Page[RecordBase]:
+        """Officials list the records of their region; the province picks a city."""
+        if not p.is_official:
+            raise Forbidden("只有主管部门可以按地区查询")
+        if p.role == Role.COUNTY_OFFICIAL:
+            county = p.region_code
+            city = identifiers.city_of(p.region_code or "")
+        elif p.role == Role.CITY_OFFICIAL:
+            city = p.region_code
+            if county and identifiers.city_of(county) != city:
+                raise Forbidden(f"{county}不在本市管辖范围内")
+        elif p.role in PROVINCE_ROLES:
+            if county and not city:
+                city = identifiers.city_of(county)
+            if not city:
+                raise InvalidInput("省级查询请指定设区市（city）", details=[{"field": "city"}])
+        if not city:
+            raise InvalidInput("无法确定查询的设区市")
+        return self.repo.list_by_region(record_type, city, county, limit=limit, cursor=cursor)
+
+    @staticmethod
+    def completeness(record: RecordBase) -> Completeness:
+        return completeness(record)
+
+    # ---- changing ---------------------------------------------------------------------------------------------
+
+    def _owned_for_change(self, p: Principal, record_type: RecordType, key: tuple[str, ...]) -> RecordBase:
+        record = self.get(p, record_type, key)
+        if p.role != Role.ENTERPRISE or record.owner_uscc != p.uscc:
+            raise Forbidden("只有记录所属企业可以补充或提交该记录")
+        return record
+
+    def supplement(
+        self,
+        p: Principal,
+        meta: RequestMeta,
+        record_type: RecordType,
+        key: tuple[str, ...],
+        *,
+        version: int,
+        changes: dict[str, Any],
+    ) -> RecordBase:
+        """补充信息: the enterprise changes fields of its record; a stale `version` is a 409."""
+        record = self._owned_for_change(p, record_type, key)
+        if record.version != version:
+            raise Conflict(f"记录已被修改（当前版本{record.version}，提交的版本{version}），请刷新后重试")
+        forbidden = (set(changes) & (_IMMUTABLE[record_type] | RecordBase.META_FIELDS)) - set()
+        if forbidden:
+            raise InvalidInput(
+                f"不能修改字段：{'、'.join(sorted(forbidden))}", details=[{"field": f} for f in sorted(forbidden)]
+            )
+        unknown = set(changes) - set(AGGREGATES[record_type].model_fields)
+        if unknown:
+            raise InvalidInput(
+                f"未知字段：{'、'.join(sorted(unknown))}", details=[{"field": f} for f in sorted(unknown)]
+            )
+        new_state = RECORD_LIFECYCLE.next_state(record.state, RecordEvent.SUPPLEMENT)
+        now = self.clock().isoformat()
+        try:
+            updated = type(record).model_validate(
+                {
+                    **record.model_dump(mode="json"),
+                    **changes,
+                    "state": new_state,
+                    "version": record.version + 1,
+                    "updated_at": now,
+                }
+            )
+        except ValidationError as exc:
+            raise InvalidInput(
+                "补充的信息校验未通过",
+                details=[
+                    {"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
+                    for e in exc.errors(include_url=False)
+                ],
+            ) from None
+        if record_type == RecordType.ENTERPRISE and "registered_region" in changes:
+            updated = updated.model_copy(update={"region_code": updated.registered_region})  # type: ignore[attr-defined]
+        self.repo.save(updated, record.version, self._draft(record, updated, AuditAction.RECORD_SUPPLEMENTED), p, meta)
+        return updated
+
+    def submit(
+        self, p: Principal, meta: RequestMeta, record_type: RecordType, key: tuple[str, ...], *, version: int
+    ) -> RecordBase:
+        """提交审核: only a complete record can be submitted."""
+        record = self._owned_for_change(p, record_type, key)
+        if record.version != version:
+            raise Conflict(f"记录已被修改（当前版本{record.version}，提交的版本{version}），请刷新后重试")
+        check = completeness(record)
+        if not check.complete:
+            raise InvalidInput(
+                f"还有{len(check.missing)}项必填信息未补充，不能提交",
+                details=[{"field": m.path, "message": f"请补充{m.label}"} for m in check.missing],
+            )
+        new_state = RECORD_LIFECYCLE.next_state(record.state, RecordEvent.SUBMIT)
+        now = self.clock().isoformat()
+        updated = record.model_copy(
+            update={"state": new_state, "version": record.version + 1, "updated_at": now, "submitted_at": now}
+        )
+        self.repo.save(updated, record.version, self._draft(record, updated, AuditAction.RECORD_SUBMITTED), p, meta)
+        return updated
+
+    @staticmethod
+    def _draft(before: RecordBase, after: RecordBase, action: AuditAction) -> AuditDraft:
+        return AuditDraft(
+            target_type=before.RECORD_TYPE.value,
+            target_id=before.record_id,
+            action=action,
+            target_region=after.region_code,
+            target_owner=after.owner_uscc,
+            before={**before.data(), "state": before.state.value, "version": before.version},
+            after={**after.data(), "state": after.state.value, "version": after.version},
+        )
+
+    # ---- export ----------------------------------------------------------------------------------------------
+
+    def export(self, p: Principal, record_type: RecordType, fmt: str) -> dict[str, str]:
+        """An enterprise downloads its own records (CSV/XLSX in the import template's layout, or JSON)."""
+        if p.role != Role.ENTERPRISE or not p.uscc:
+            raise Forbidden("只有企业用户可以下载本企业的记录")
+        records: list[RecordBase] = []
+        cursor = None
+        while True:
+            page = self.repo.list_by_owner(record_type, p.uscc, limit=200, cursor=cursor)
+            records.extend(page.items)
+            cursor = page.cursor
+            if not cursor:
+                break
+        stamp = self.clock().strftime("%Y%m%d%H%M%S")
+        layout = LAYOUTS[record_type]
+        if fmt == "json":
+            body = json.dumps([r.model_dump(mode="json") for r in records], ensure_ascii=False, indent=1).encode()
+            content_type = "application/json; charset=utf-8"
+        elif fmt == "csv":
+            spec = layout.primary
+            body = intake_files.write_csv(headers(spec), rows_for_sheet(spec, records))
+            content_type = "text/csv; charset=utf-8"
+        elif fmt == "xlsx":
+            body = intake_files.write_xlsx({s.name: (headers(s), rows_for_sheet(s, records)) for s in layout.sheets})
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            raise InvalidInput("格式应为 csv、xlsx 或 json", details=[{"field": "format"}])
+        key = f"exports/{p.uscc}/{uuid.uuid4().hex}/{record_type.value}.{fmt}"
+        self.blobs.put(key, body, content_type)
+        filename = f"{p.uscc}-{record_type.value}-{stamp}.{fmt}"
+        return {
+            "url": self.blobs.presign_get(key, filename, self.export_url_ttl),
+            "filename": filename,
+            "records": str(len(records)),
+        }
+
+
+def _get_path(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        obj = getattr(obj, part, None) if obj is not None else None
+    return obj
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return "" if value is None else str(value)
+
+
+def rows_for_sheet(spec, records: list[RecordBase]) -> list[list[Any]]:
+    """Flatten aggregates back into the sheet layout (one row per innermost list element), for exports."""
+    rows: list[list[Any]] = []
+    list_roots = sorted({c.path.split("[]")[0] for c in spec.columns if "[]" in c.path})
+    for record in records:
+        if not list_roots:
+            rows.append([_cell(_value(record, c.path)) for c in spec.columns])
+            continue
+        root = list_roots[0]
+        elements = getattr(record, root, []) or []
+        nested_root = next(
+            (c.path.split("[].")[1].split("[]")[0] for c in spec.columns if c.path.count("[]") == 2), None
+        )
+        if not elements and spec.primary:
+            rows.append([_cell(None if "[]" in c.path else _value(record, c.path)) for c in spec.columns])
+        for element in elements:
+            inner = getattr(element, nested_root, None) if nested_root else None
+            for sub in (inner or [None]) if nested_root else [None]:
+                row = []
+                for c in spec.columns:
+                    if "[]" not in c.path:
+                        row.append(_cell(_value(record, c.path)))
+                        continue
+                    parts = c.path.split("[].")
+                    if len(parts) == 2:
+                        row.append(_cell(_get_path(element, parts[1])))
+                    else:
+                        row.append(_cell(_get_path(sub, parts[2]) if sub is not None else None))
+                rows.append(row)
+    return rows
+
+
+def _value(record: RecordBase, path: str) -> Any:
+    if path == "owner_uscc":
+        return record.owner_uscc
+    if path == "region_code":
+        return record.region_code
+    return _get_path(record, path)
