@@ -9,9 +9,11 @@ Empty-value sentinels of the national standard ("无", "/", "无数据" ...) cou
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
@@ -27,14 +29,23 @@ def _warn(info: ValidationInfo, messages: list[str]) -> None:
 
 
 def blank_to_none(value: Any) -> Any:
-    if value is None:
+    """Strip text; blank text and the national standard's empty sentinels become None. Hot: once per import cell."""
+    if type(value) is not str:
+        return None if value is None or (isinstance(value, float) and value != value) else value
+    stripped = value.strip()
+    if not stripped or stripped in _sentinels():
         return None
-    if isinstance(value, str):
-        stripped = value.strip()
-        if identifiers.is_empty(stripped):
-            return None
+    if stripped.isascii():
         return stripped
-    return value
+    normalised = unicodedata.normalize("NFKC", stripped).strip()  # full-width spaces, full-width slash ...
+    if not normalised or normalised in _sentinels():
+        return None
+    return stripped
+
+
+@cache
+def _sentinels() -> frozenset[str]:
+    return frozenset(codetables.empty_sentinels())
 
 
 Blank = BeforeValidator(blank_to_none)
@@ -54,17 +65,24 @@ def _checked(checker: Callable[..., Any]) -> AfterValidator:
 
 
 def _in_table(table: Callable[[], Any], label: str) -> AfterValidator:
+    @cache
+    def lookup() -> dict[str, str]:
+        # Accept the Chinese name too: spreadsheets are filled by people, who write "新建" rather than "001".
+        tbl = table()
+        index = {e.name: e.code for e in tbl.entries}
+        index.update({e.code: e.code for e in tbl.entries})
+        return index
+
     def validate(value: str | None) -> str | None:
         if value is None:
             return None
-        tbl = table()
-        if tbl.get(value) is None:
-            # Accept the Chinese name too: spreadsheets are filled by people, who write "新建" rather than "001".
-            by_name = next((e for e in tbl.entries if e.name == value), None)
-            if by_name is None:
+        code = lookup().get(value)
+        if code is None:
+            found = table().find_by_name(value)  # bracket widths, aliases
+            if found is None:
                 raise ValueError(f"{label}“{value}”不在代码表中")
-            return by_name.code
-        return value
+            return found.code
+        return code
 
     return AfterValidator(validate)
 
@@ -83,7 +101,12 @@ def parse_cn_date(value: Any) -> Any:
     value = blank_to_none(value)
     if value is None or isinstance(value, date):
         return value.date() if isinstance(value, datetime) else value
-    text = str(value).strip()
+    return _parse_date_text(str(value).strip())
+
+
+@lru_cache(maxsize=8192)
+def _parse_date_text(text: str) -> date:
+    """Memoised: the same dates repeat on many rows of a sheet."""
     for pattern, _ in _DATE_PATTERNS:
         m = pattern.match(text)
         if m:
@@ -125,7 +148,7 @@ def parse_bool(value: Any) -> Any:
 
 
 def _not_future(value: date | None) -> date | None:
-    if value is not None and value > date.today():
+    if value is not None and value > identifiers._today():
         raise ValueError(f"日期{value.isoformat()}晚于今天")
     return value
 
