@@ -157,6 +157,43 @@ def test_a_schedule_fires(runtime):
     assert trail["items"][-1]["actor_subject"] == "system:upload-expiry"
 
 
+def test_a_sheet_upload_becomes_registry_records(runtime):
+    """The whole intake over HTTP: template -> presigned POST -> S3 -> SQS -> import job -> the enterprise portal."""
+    ent = login(runtime, "ent_yiwu")
+    templates = requests.get(f"{runtime['base']}/templates", headers=ent, timeout=10).json()["items"]
+    person = next(t for t in templates if t["name"] == "person")
+    header = requests.get(person["csv_url"], timeout=10).content.decode("utf-8-sig").splitlines()[0].split(",")
+    row = dict.fromkeys(header, "")
+    row.update(
+        {
+            "证件号码": "11010519491231002X",
+            "姓名": "赵六",
+            "注册单位统一社会信用代码": "91330782677204726D",
+            "注册类别": "一级注册建造师",
+            "注册专业": "建筑工程",
+        }
+    )
+    content = (",".join(header) + "\r\n" + ",".join(row[h] for h in header) + "\r\n").encode("gb18030")
+    ticket = requests.post(
+        f"{runtime['base']}/uploads",
+        headers=ent,
+        json={"kind": "personnel_sheet", "filename": "人员.csv", "content_type": "text/csv", "size": len(content)},
+        timeout=10,
+    ).json()
+    post = ticket["post"]
+    requests.post(post["url"], data=post["fields"], files={"file": ("人员.csv", content, "text/csv")}, timeout=10)
+    job_id = ticket["upload"]["upload_id"]
+
+    def finished():
+        r = requests.get(f"{runtime['base']}/imports/{job_id}", headers=ent, timeout=5)
+        return r.json() if r.status_code == 200 and r.json()["state"] not in ("PENDING", "RUNNING") else None
+
+    job = wait_for(finished, timeout=40)
+    assert job["state"] == "COMPLETED", job
+    people = requests.get(f"{runtime['base']}/me/personnel", headers=ent, timeout=5).json()["items"]
+    assert [p["record"]["name"] for p in people] == ["赵六"]
+
+
 def test_ctrl_c_stops_everything(runtime):
     proc = runtime["proc"]
     proc.send_signal(signal.SIGINT)
