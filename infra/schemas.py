@@ -48,6 +48,11 @@ def documents() -> dict[str, Any]:
         "person": national_mapping(RegisteredPerson),
         "project": national_mapping(Project),
     }
+    from chalicelib.services.templates import template_files
+
+    for name, (data, _) in template_files().items():
+        if name.endswith(".xlsx"):
+            docs[f"templates/{name}"] = data  # the downloadable workbook (all sheets + 填写说明)
     for record_type, layout in LAYOUTS.items():
         for spec in layout.sheets:
             stem = f"templates/{record_type.value}-{spec.name}"
@@ -56,8 +61,18 @@ def documents() -> dict[str, Any]:
     return docs
 
 
-def render(doc: Any) -> str:
-    if isinstance(doc, str):
+def _xlsx_signature(data: bytes) -> list[tuple[str, list[list[str]]]]:
+    """Sheet names and cell values: xlsxwriter stamps the creation time, so bytes differ between runs."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return [(n, [[str(c) for c in row] for row in wb.get_sheet_by_name(n).to_python()]) for n in wb.sheet_names]
+
+
+def render(doc: Any) -> str | bytes:
+    if isinstance(doc, str | bytes):
         return doc
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
@@ -69,11 +84,19 @@ def main(argv: list[str]) -> int:
         path = OUT / name
         text = render(doc)
         if check:
-            if not path.exists() or path.read_bytes().decode("utf-8") != text:
+            if not path.exists():
+                drift.append(name)
+            elif isinstance(text, bytes):
+                if _xlsx_signature(path.read_bytes()) != _xlsx_signature(text):
+                    drift.append(name)
+            elif path.read_bytes().decode("utf-8") != text:
                 drift.append(name)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, "utf-8", newline="")
+            if isinstance(text, bytes):
+                path.write_bytes(text)
+            else:
+                path.write_text(text, "utf-8", newline="")
     if drift:
         print("schemas/ is out of date (run `python -m infra.schemas`): " + ", ".join(drift))
         return 1

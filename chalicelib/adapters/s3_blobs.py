@@ -39,6 +39,19 @@ class S3BlobStore:
                 return None
             raise
 
+    def head_bytes(self, key: str, version_id: str | None, length: int) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        kwargs = {"Bucket": self.bucket, "Key": key, "Range": f"bytes=0-{length - 1}"}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        try:
+            return aws.client("s3").get_object(**kwargs)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchVersion", "404", "NotFound"):
+                return None
+            raise
+
     def put(self, key: str, data: bytes, content_type: str) -> None:
         aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 

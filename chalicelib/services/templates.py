@@ -27,7 +27,8 @@ def template_files() -> dict[str, tuple[bytes, str]]:
             for s in layout.sheets
         ]
         sheets["填写说明"] = (["工作表", "列", "说明"], notes)
-        out[f"{name}.xlsx"] = (intake_files.write_xlsx(sheets), XLSX)
+        # Text-formatted columns: Excel would otherwise turn 18-digit ID numbers into 3.30782E+17.
+        out[f"{name}.xlsx"] = (intake_files.write_xlsx(sheets, text_columns=True), XLSX)
     return out
 
 

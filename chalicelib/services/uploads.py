@@ -13,6 +13,7 @@ from typing import Any
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import Principal, ensure_visible, system_principal
+from chalicelib.domain.intake_files import FileKind, FileRejected, sniff
 from chalicelib.domain.uploads import (
     UPLOAD_LIFECYCLE,
     ArrivedObject,
@@ -170,7 +171,7 @@ class UploadService:
                 reasons = ["上传的文件已被删除"]
                 obj = ArrivedObject(key=key, size=0)
             else:
-                reasons = check_arrival(upload, obj)
+                reasons = check_arrival(upload, obj) or self._content_problems(upload, obj)
             now = self.clock().isoformat()
             try:
                 if reasons:
@@ -202,6 +203,25 @@ class UploadService:
                 self.on_received(received, meta)
             return ArrivalOutcome.ACCEPTED
         raise Conflict("上传记录并发更新失败")
+
+    def _content_problems(self, upload: Upload, obj: ArrivedObject) -> list[str]:
+        """Scans must really be PDF/JPEG/PNG (magic bytes), whatever name and type the browser claimed. Sheets are
+        sniffed in full by the import job, which also guards against zip bombs and macros."""
+        if upload.kind != "attachment":
+            return []
+        head = self.blobs.head_bytes(obj.key, obj.version_id, 16)
+        if head is None:
+            return ["上传的文件已被删除"]
+        try:
+            sniff(
+                head,
+                filename=upload.filename,
+                declared_content_type=upload.content_type,
+                allowed={FileKind.PDF, FileKind.JPEG, FileKind.PNG},
+            )
+        except FileRejected as exc:
+            return [exc.message]
+        return []
 
     @staticmethod
     def _after_the_fact(upload: Upload, obj) -> ArrivalOutcome:

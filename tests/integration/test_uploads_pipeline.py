@@ -237,3 +237,18 @@ def test_reusing_the_post_policy_after_acceptance_does_not_change_the_accepted_v
     assert after["state"] == "RECEIVED" and after["size"] == accepted["size"] == len(b"first,version\n")
     trail = body(client.http.get(f"/audit/targets/upload/{ticket['upload']['upload_id']}", headers=login("province")))
     assert len(trail["items"]) == 2
+
+
+def test_an_attachment_must_really_be_a_pdf_or_image(client, platform, login):
+    ent = login("ent_yiwu")
+    ticket = request_upload(
+        client, ent, kind="attachment", filename="营业执照.pdf", content_type="application/pdf", size=200
+    )
+    post_file(ticket, b"MZ\x90\x00" + b"\x00" * 100, content_type="application/pdf")  # a renamed .exe
+    drain(poller(None, platform))
+    got = body(client.http.get(f"/uploads/{ticket['upload']['upload_id']}", headers=ent))
+    assert got["state"] == "REJECTED" and "可执行程序" in got["reject_reason"]
+    ok = request_upload(client, ent, kind="attachment", filename="扫描件.png", content_type="image/png", size=100)
+    post_file(ok, b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
+    drain(poller(None, platform))
+    assert body(client.http.get(f"/uploads/{ok['upload']['upload_id']}", headers=ent))["state"] == "RECEIVED"

@@ -291,10 +291,20 @@ class FakeBlobStore:
             },
         }
 
-    def put(self, key: str, size: int, content_type: str | None = None) -> ArrivedObject:
+    contents: dict[str, bytes] = field(default_factory=dict)
+
+    def put(self, key: str, size: int, content_type: str | None = None, data: bytes | None = None) -> ArrivedObject:
         obj = ArrivedObject(key=key, size=size, content_type=content_type)
         self.objects[key] = obj
+        # What the test's "browser" sent; by default the magic bytes of the declared type.
+        magic = {"application/pdf": b"%PDF-1.7\n", "image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff\xe0"}
+        self.contents[key] = data if data is not None else magic.get(content_type or "", b"") + b"\x00" * 16
         return obj
+
+    def head_bytes(self, key: str, version_id: str | None, length: int) -> bytes | None:
+        if key not in self.objects:
+            return None
+        return self.contents.get(key, b"")[:length]
 
     def head(self, key: str) -> ArrivedObject | None:
         self.heads.append(key)
