@@ -200,4 +200,6 @@ def test_ctrl_c_stops_everything(runtime):
     assert proc.wait(timeout=30) == 0
     assert "stopped." in runtime["log"].read_text()
     with socket.socket() as s:  # moto's port is free again: the child was stopped too
+        # SO_REUSEADDR tolerates connections in TIME_WAIT, but still fails if anything is listening.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", runtime["moto_port"]))
