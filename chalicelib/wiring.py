@@ -86,6 +86,26 @@ def get_registry_service():
 
 
 @cache
+def get_review_service():
+    from chalicelib.services.review import ReviewService
+
+    return ReviewService(get_registry_repository())
+
+
+@cache
+def get_campaign_service():
+    from chalicelib.adapters.dynamo_campaigns import DynamoCampaignStore
+    from chalicelib.adapters.dynamo_registry import zhejiang_cities
+    from chalicelib.services.campaigns import CampaignService
+
+    return CampaignService(
+        DynamoCampaignStore(get_settings().main_table, get_audit_log()),
+        get_registry_repository(),
+        cities=zhejiang_cities,
+    )
+
+
+@cache
 def get_template_service():
     from chalicelib.services.templates import TemplateService
 
@@ -128,6 +148,8 @@ def reset() -> None:
         get_import_service,
         get_registry_service,
         get_template_service,
+        get_review_service,
+        get_campaign_service,
         get_settings,
     ):
         fn.cache_clear()

@@ -104,7 +104,9 @@ MAIN_TABLE = Table(
     gsis=(
         Gsi("gsi1", "gsi1pk", "gsi1sk"),  # status indexes (sparse): work queues keyed by state (and region)
         Gsi("gsi2", "gsi2pk", "gsi2sk"),  # owner indexes: everything of one enterprise / user
-        Gsi("gsi3", "gsi3pk", "gsi3sk"),  # lookup indexes: natural keys (USCC, ID number digest, permit no.)
+        Gsi("gsi3", "gsi3pk", "gsi3sk"),  # assignment ("assigned to me") and per-record lookups
+        Gsi("gsi4", "gsi4pk", "gsi4sk"),  # review queue by county and state (sparse)
+        Gsi("gsi5", "gsi5pk", "gsi5sk"),  # review queue by city and state (sparse)
     ),
     ttl_attribute="expires_at_epoch",
     stream="NEW_AND_OLD_IMAGES",

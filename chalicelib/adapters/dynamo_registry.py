@@ -21,20 +21,36 @@ import time
 from typing import Any
 
 from chalicelib.adapters import aws
+from chalicelib.adapters import dynamo_review_items as review_items
 from chalicelib.adapters.dynamo_audit import DynamoAuditLog
 from chalicelib.adapters.dynamo_codec import from_item, to_item, to_value
 from chalicelib.domain import codetables, identifiers
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
 from chalicelib.domain.identity import Principal
-from chalicelib.domain.records import RecordState, RecordType
+from chalicelib.domain.records import QUEUE_STATES, RecordState, RecordType
 from chalicelib.domain.registry_base import RecordBase
+from chalicelib.domain.review import Decision, Snapshot, SupplementRequest
 from chalicelib.domain.sheets import AGGREGATES
-from chalicelib.services.ports import Existing, ImportScope, Page
+from chalicelib.services.ports import Existing, Extras, ImportScope, Page, QueueQuery
 
 REGION_INDEX = "gsi1"
 OWNER_INDEX = "gsi2"
 TYPE_CODE = {RecordType.ENTERPRISE: "ENT", RecordType.PERSON: "PER", RecordType.PROJECT: "PRJ"}
-_INTERNAL = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "entity")
+_INTERNAL = (
+    "pk",
+    "sk",
+    "gsi1pk",
+    "gsi1sk",
+    "gsi2pk",
+    "gsi2sk",
+    "gsi3pk",
+    "gsi3sk",
+    "gsi4pk",
+    "gsi4sk",
+    "gsi5pk",
+    "gsi5sk",
+    "entity",
+)
 BATCH_GET_MAX = 100
 BATCH_WRITE_MAX = 25
 
@@ -71,6 +87,18 @@ def to_record_item(record: RecordBase) -> dict[str, Any]:
     if record.owner_uscc:
         data["gsi2pk"] = f"ORG#{record.owner_uscc}"
         data["gsi2sk"] = f"{t}#{rid}"
+    review = record.review
+    if record.state in QUEUE_STATES and record.region_code:
+        # Review queues (sparse: only while waiting): by county, and rolled up by city.
+        since = review.waiting_since or record.updated_at
+        city = identifiers.city_of(record.region_code) or record.region_code
+        data["gsi4pk"] = f"RQ#{record.region_code}#{record.state.value}"
+        data["gsi4sk"] = f"{since}#{t}#{rid}"
+        data["gsi5pk"] = f"RQC#{city}#{record.state.value}"
+        data["gsi5sk"] = f"{since}#{t}#{rid}"
+    if review.assignee:
+        data["gsi3pk"] = f"ASG#{review.assignee}"
+        data["gsi3sk"] = f"{review.assigned_at}#{t}#{rid}"
     return data
 
 
@@ -125,7 +153,13 @@ class DynamoRegistryRepository:
         return from_record_item(item) if item else None
 
     def save(
-        self, record: RecordBase, expected_version: int, draft: AuditDraft, actor: Principal, meta: RequestMeta
+        self,
+        record: RecordBase,
+        expected_version: int,
+        draft: AuditDraft,
+        actor: Principal,
+        meta: RequestMeta,
+        extras: Extras | None = None,
     ) -> AuditEntry:
         put = {
             "Put": {
@@ -136,7 +170,87 @@ class DynamoRegistryRepository:
                 "ExpressionAttributeValues": {":expected": to_value(expected_version)},
             }
         }
-        return self.audit.commit([put], draft, actor, meta)
+        writes = [put, *(review_items.extra_writes(self.table, record, extras) if extras else [])]
+        return self.audit.commit(writes, draft, actor, meta)
+
+    # ---- review -------------------------------------------------------------------------------------------------
+
+    def queue(self, q: QueueQuery, *, limit: int, cursor: dict | None) -> Page[RecordBase]:
+        return self._page(review_items.queue_query(self.table, q, limit), cursor)
+
+    def assigned_to(self, subject: str, *, limit: int, cursor: dict | None) -> Page[RecordBase]:
+        return self._page(
+            {
+                "TableName": self.table,
+                "IndexName": "gsi3",
+                "KeyConditionExpression": "gsi3pk = :a",
+                "ExpressionAttributeValues": {":a": {"S": f"ASG#{subject}"}},
+                "ScanIndexForward": False,
+                "Limit": limit,
+            },
+            cursor,
+        )
+
+    def get_decision(self, decision_id: str) -> Decision | None:
+        item = self._ddb.get_item(
+            TableName=self.table, Key={"pk": {"S": f"DEC#{decision_id}"}, "sk": {"S": "DEC"}}, ConsistentRead=True
+        ).get("Item")
+        return Decision.model_validate(review_items.strip(item)) if item else None
+
+    def snapshots(self, record: RecordBase) -> list[Snapshot]:
+        pk, sk = item_key(record.RECORD_TYPE, record_key(record))
+        resp = self._ddb.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+            ExpressionAttributeValues={":p": {"S": pk}, ":s": {"S": f"SNAP#{sk}#"}},
+            ConsistentRead=True,
+        )
+        return [Snapshot.model_validate(review_items.strip(i)) for i in resp.get("Items", [])]
+
+    def get_request(self, request_id: str) -> SupplementRequest | None:
+        item = self._ddb.get_item(
+            TableName=self.table, Key={"pk": {"S": f"REQ#{request_id}"}, "sk": {"S": "REQ"}}, ConsistentRead=True
+        ).get("Item")
+        return SupplementRequest.model_validate(review_items.strip(item)) if item else None
+
+    def put_request(
+        self,
+        request: SupplementRequest,
+        expected_version: int | None,
+        draft: AuditDraft,
+        actor: Principal,
+        meta: RequestMeta,
+    ) -> AuditEntry:
+        return self.audit.commit(
+            [review_items.request_write(self.table, request, expected_version)], draft, actor, meta
+        )
+
+    def requests_for_owner(self, owner_uscc: str, *, limit: int, cursor: dict | None) -> Page[SupplementRequest]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": OWNER_INDEX,
+            "KeyConditionExpression": "gsi2pk = :o AND begins_with(gsi2sk, :p)",
+            "ExpressionAttributeValues": {":o": {"S": f"ORG#{owner_uscc}"}, ":p": {"S": "REQ#"}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        resp = self._ddb.query(**kwargs)
+        return Page(
+            items=[SupplementRequest.model_validate(review_items.strip(i)) for i in resp.get("Items", [])],
+            cursor=resp.get("LastEvaluatedKey"),
+        )
+
+    def requests_for_record(self, record: RecordBase) -> list[SupplementRequest]:
+        rid = "#".join(record_key(record))
+        resp = self._ddb.query(
+            TableName=self.table,
+            IndexName="gsi3",
+            KeyConditionExpression="gsi3pk = :r",
+            ExpressionAttributeValues={":r": {"S": f"REQREC#{TYPE_CODE[record.RECORD_TYPE]}#{rid}"}},
+        )
+        return [SupplementRequest.model_validate(review_items.strip(i)) for i in resp.get("Items", [])]
 
     # ---- existence checks for imports ------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ class RecordState(StrEnum):
     IMPORTED = "IMPORTED"  # 导入：from the province's existing systems, not yet touched by the enterprise
     SUPPLEMENTED = "SUPPLEMENTED"  # 已补充：the enterprise changed it, not yet submitted
     SUBMITTED = "SUBMITTED"  # 已提交：waiting for the authority's confirmation
+    SUPPLEMENT_REQUESTED = "SUPPLEMENT_REQUESTED"  # 补正中：the authority asked the enterprise for more
     CONFIRMED = "CONFIRMED"  # 已确认（真实）：part of the base registry 基础库
     FALSE = "FALSE"  # 虚假：a bad-behaviour credit record is published
     IN_DOUBT = "IN_DOUBT"  # 存疑：cannot be confirmed for now (存疑库)
@@ -39,12 +40,15 @@ class RecordEvent(StrEnum):
     MARK_FALSE = "MARK_FALSE"  # 确认虚假
     DOUBT = "DOUBT"  # 暂时无法确认
     REOPEN = "REOPEN"  # the level above reopens a decision
+    REQUEST_SUPPLEMENT = "REQUEST_SUPPLEMENT"  # 要求补正
+    ESCALATE = "ESCALATE"  # 提交上级审核
 
 
 STATE_LABELS = {
     RecordState.IMPORTED: "已导入",
     RecordState.SUPPLEMENTED: "已补充未提交",
     RecordState.SUBMITTED: "已提交待确认",
+    RecordState.SUPPLEMENT_REQUESTED: "补正中",
     RecordState.CONFIRMED: "已确认（基础库）",
     RecordState.FALSE: "虚假",
     RecordState.IN_DOUBT: "存疑",
@@ -54,6 +58,8 @@ STATE_LABELS = {
     RecordEvent.MARK_FALSE: "确认虚假",
     RecordEvent.DOUBT: "列入存疑",
     RecordEvent.REOPEN: "重新审核",
+    RecordEvent.REQUEST_SUPPLEMENT: "要求补正",
+    RecordEvent.ESCALATE: "提交上级审核",
 }
 
 RECORD_LIFECYCLE: TransitionTable[RecordState, RecordEvent] = TransitionTable(
@@ -71,12 +77,25 @@ RECORD_LIFECYCLE: TransitionTable[RecordState, RecordEvent] = TransitionTable(
         (RecordState.CONFIRMED, RecordEvent.REOPEN): RecordState.SUBMITTED,
         (RecordState.FALSE, RecordEvent.REOPEN): RecordState.SUBMITTED,
         (RecordState.IN_DOUBT, RecordEvent.REOPEN): RecordState.SUBMITTED,
+        (RecordState.SUBMITTED, RecordEvent.REQUEST_SUPPLEMENT): RecordState.SUPPLEMENT_REQUESTED,
+        (RecordState.IN_DOUBT, RecordEvent.REQUEST_SUPPLEMENT): RecordState.SUPPLEMENT_REQUESTED,
+        (RecordState.SUPPLEMENT_REQUESTED, RecordEvent.SUPPLEMENT): RecordState.SUPPLEMENT_REQUESTED,
+        (RecordState.SUPPLEMENT_REQUESTED, RecordEvent.SUBMIT): RecordState.SUBMITTED,
+        (RecordState.SUBMITTED, RecordEvent.ESCALATE): RecordState.SUBMITTED,
+        (RecordState.IN_DOUBT, RecordEvent.ESCALATE): RecordState.IN_DOUBT,
     },
     labels=STATE_LABELS,
 )
 
 # States in which the enterprise may change the record itself (through the portal or a re-upload).
-EDITABLE_STATES = frozenset({RecordState.IMPORTED, RecordState.SUPPLEMENTED})
+EDITABLE_STATES = frozenset({RecordState.IMPORTED, RecordState.SUPPLEMENTED, RecordState.SUPPLEMENT_REQUESTED})
+# States in which the record waits in an official queue (or, for SUPPLEMENT_REQUESTED, on the enterprise).
+QUEUE_STATES = frozenset({RecordState.SUBMITTED, RecordState.IN_DOUBT, RecordState.SUPPLEMENT_REQUESTED})
+DECISIONS = {
+    RecordEvent.CONFIRM: RecordState.CONFIRMED,
+    RecordEvent.MARK_FALSE: RecordState.FALSE,
+    RecordEvent.DOUBT: RecordState.IN_DOUBT,
+}
 
 
 class RecordSource(StrEnum):

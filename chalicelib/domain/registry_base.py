@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.records import EDITABLE_STATES, Provenance, RecordState, RecordType
+from chalicelib.domain.review import ReviewInfo, SlaClock
 
 
 def nat(column: str, **extra: Any) -> dict[str, Any]:
@@ -32,7 +33,18 @@ class RecordBase(BaseModel):
 
     RECORD_TYPE: ClassVar[RecordType]
     META_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"state", "version", "provenance", "created_at", "updated_at", "submitted_at", "region_code", "owner_uscc"}
+        {
+            "state",
+            "version",
+            "provenance",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "region_code",
+            "owner_uscc",
+            "review",
+            "sla",
+        }
     )
 
     state: RecordState = RecordState.IMPORTED
@@ -43,6 +55,8 @@ class RecordBase(BaseModel):
     submitted_at: str | None = None
     region_code: str | None = Field(default=None, description="所属县级行政区划代码（管辖范围）")
     owner_uscc: str | None = Field(default=None, description="归属企业统一社会信用代码")
+    review: ReviewInfo = Field(default_factory=ReviewInfo, description="审核状态（负责层级、认领人、最近决定）")
+    sla: SlaClock = Field(default_factory=SlaClock, description="办理时限计时（主管部门/企业）")
 
     @property
     def record_id(self) -> str:

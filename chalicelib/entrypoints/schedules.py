@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.domain.audit import RequestMeta
 from chalicelib.observability import logger, metrics
-from chalicelib.wiring import get_import_service, get_upload_service
+from chalicelib.wiring import get_campaign_service, get_import_service, get_upload_service
 
 bp = Blueprint(__name__)
 
@@ -28,3 +28,18 @@ def redispatch_stalled_imports(event):
     logger().info("re-dispatched stalled import jobs", extra={"count": count})
     metrics().add_metric(name="ImportJobsRedispatched", unit="Count", value=count)
     return {"redispatched": count}
+
+
+@bp.schedule(
+    "cron(30 1 * * ? *)",
+    name="check_campaign_deadlines",
+    description="专项工作逾期未报送：先警告，宽限期后记入不良行为",
+)
+def check_campaign_deadlines(event):
+    """Daily at 09:30 Beijing time (01:30 UTC). Idempotent: one notice per enterprise, campaign and kind."""
+    meta = RequestMeta(request_id=getattr(event, "event_id", "") or "", source_ip="scheduler")
+    result = get_campaign_service().check_deadlines(meta)
+    logger().info("campaign deadlines checked", extra=result)
+    for name, value in result.items():
+        metrics().add_metric(name=f"CampaignNotices_{name}", unit="Count", value=value)
+    return result

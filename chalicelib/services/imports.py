@@ -29,7 +29,15 @@ from chalicelib.domain.identity import (
 from chalicelib.domain.imports import JOB_LIFECYCLE, TERMINAL, ImportJob, IssuePreview, JobCounts, JobEvent, JobState
 from chalicelib.domain.intake_files import FileKind, FileRejected
 from chalicelib.domain.person import person_key
-from chalicelib.domain.records import EDITABLE_STATES, Provenance, RecordSource, RecordState, RecordType
+from chalicelib.domain.records import (
+    EDITABLE_STATES,
+    RECORD_LIFECYCLE,
+    Provenance,
+    RecordEvent,
+    RecordSource,
+    RecordState,
+    RecordType,
+)
 from chalicelib.domain.registry_base import RecordBase
 from chalicelib.domain.sheets import (
     AGGREGATES,
@@ -434,7 +442,7 @@ class ImportService:
             return False
         merged = record.model_copy(
             update={
-                "state": RecordState.SUPPLEMENTED,
+                "state": RECORD_LIFECYCLE.next_state(current.state, RecordEvent.SUPPLEMENT),
                 "version": current.version + 1,
                 "created_at": current.created_at,
                 "provenance": current.provenance,

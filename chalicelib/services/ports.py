@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
+from chalicelib.domain.campaigns import Campaign, Notice
+from chalicelib.domain.credit import CreditRecord
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.imports import ImportJob
 from chalicelib.domain.records import RecordState, RecordType
 from chalicelib.domain.registry_base import RecordBase
+from chalicelib.domain.review import Decision, Snapshot, SupplementRequest
 from chalicelib.domain.uploads import ArrivedObject, Upload
 
 T = TypeVar("T")
@@ -90,6 +93,30 @@ class ImportScope:
     province_wide: bool = False
 
 
+@dataclass
+class Extras:
+    """Everything else a record change writes in the same transaction."""
+
+    snapshot: Snapshot | None = None
+    decision: Decision | None = None
+    credit: CreditRecord | None = None
+    request: SupplementRequest | None = None
+    request_expected_version: int | None = None  # None = create
+    sla_delta: dict[str, float] | None = None  # counters for statistics: {"official:county": s, "enterprise": s}
+    decided: bool = False
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    state: RecordState
+    county: str | None = None
+    city: str | None = None
+    record_type: RecordType | None = None
+    waiting_before: str | None = None  # ISO time: only records waiting since before this
+    assignee: str | None = None
+    escalated_only: bool = False
+
+
 class RegistryRepository(Protocol):
     def get(self, record_type: RecordType, key: tuple[str, ...]) -> RecordBase | None: ...
 
@@ -102,12 +129,41 @@ class RegistryRepository(Protocol):
         ...
 
     def save(
-        self, record: RecordBase, expected_version: int, draft: AuditDraft, actor: Principal, meta: RequestMeta
+        self,
+        record: RecordBase,
+        expected_version: int,
+        draft: AuditDraft,
+        actor: Principal,
+        meta: RequestMeta,
+        extras: Extras | None = None,
     ) -> AuditEntry: ...
 
     def list_by_owner(
         self, record_type: RecordType, owner_uscc: str, *, limit: int, cursor: dict | None
     ) -> Page[RecordBase]: ...
+
+    def queue(self, q: QueueQuery, *, limit: int, cursor: dict | None) -> Page[RecordBase]: ...
+
+    def assigned_to(self, subject: str, *, limit: int, cursor: dict | None) -> Page[RecordBase]: ...
+
+    def get_decision(self, decision_id: str) -> Decision | None: ...
+
+    def snapshots(self, record: RecordBase) -> list[Snapshot]: ...
+
+    def get_request(self, request_id: str) -> SupplementRequest | None: ...
+
+    def put_request(
+        self,
+        request: SupplementRequest,
+        expected_version: int | None,
+        draft: AuditDraft,
+        actor: Principal,
+        meta: RequestMeta,
+    ) -> AuditEntry: ...
+
+    def requests_for_owner(self, owner_uscc: str, *, limit: int, cursor: dict | None) -> Page[SupplementRequest]: ...
+
+    def requests_for_record(self, record: RecordBase) -> list[SupplementRequest]: ...
 
     def list_by_region(
         self, record_type: RecordType, city: str, county: str | None, *, limit: int, cursor: dict | None
@@ -148,3 +204,23 @@ class IdentityProvider(Protocol):
 
 class TokenVerifier(Protocol):
     def verify(self, token: str) -> Principal: ...
+
+
+class CampaignStore(Protocol):
+    def put_campaign(self, campaign: Campaign, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> None: ...
+
+    def get_campaign(self, campaign_id: str) -> Campaign | None: ...
+
+    def list_campaigns(self) -> list[Campaign]: ...
+
+    def create_notice(
+        self, notice: Notice, credit: CreditRecord | None, draft: AuditDraft, actor: Principal, meta: RequestMeta
+    ) -> bool:
+        """False when this notice already exists (the job ran before): nothing is written then."""
+        ...
+
+    def notices_for_owner(self, uscc: str, *, limit: int, cursor: dict | None) -> Page[Notice]: ...
+
+    def notices_for_region(
+        self, campaign_id: str, city: str, county: str | None, *, limit: int, cursor: dict | None
+    ) -> Page[Notice]: ...

@@ -18,7 +18,8 @@ from chalicelib.domain.identity import PROVINCE_ROLES, Principal, Role, ensure_v
 from chalicelib.domain.records import RECORD_LIFECYCLE, RecordEvent, RecordType
 from chalicelib.domain.registry_base import RecordBase
 from chalicelib.domain.sheets import AGGREGATES, LAYOUTS, headers
-from chalicelib.services.ports import BlobStore, Page, RegistryRepository
+from chalicelib.services.ports import BlobStore, Extras, Page, RegistryRepository
+from chalicelib.services.review import submission_changes
 
 # Fields that identify a record or describe its lifecycle: never changed by a supplement.
 _IMMUTABLE = {
@@ -164,11 +165,25 @@ class RegistryService:
                 details=[{"field": m.path, "message": f"请补充{m.label}"} for m in check.missing],
             )
         new_state = RECORD_LIFECYCLE.next_state(record.state, RecordEvent.SUBMIT)
-        now = self.clock().isoformat()
+        now = self.clock()
+        changes, snapshot, delta = submission_changes(record, now)
         updated = record.model_copy(
-            update={"state": new_state, "version": record.version + 1, "updated_at": now, "submitted_at": now}
+            update={
+                **changes,
+                "state": new_state,
+                "version": record.version + 1,
+                "updated_at": now.isoformat(),
+                "submitted_at": now.isoformat(),
+            }
         )
-        self.repo.save(updated, record.version, self._draft(record, updated, AuditAction.RECORD_SUBMITTED), p, meta)
+        self.repo.save(
+            updated,
+            record.version,
+            self._draft(record, updated, AuditAction.RECORD_SUBMITTED),
+            p,
+            meta,
+            Extras(snapshot=snapshot, sla_delta=delta),
+        )
         return updated
 
     @staticmethod

@@ -1,0 +1,169 @@
+"""Item layouts of the review workflow (written in the same transaction as the record they belong to).
+
+  snapshot          pk = record pk, sk = "SNAP#{record sk}#{seq:06d}"
+  decision          pk = "DEC#{decision_id}", sk = "DEC"            (id derived from record, version, outcome)
+  credit record     pk = "CREDIT#{credit_id}", sk = "CREDIT"        (gsi2: ORG#{owner}, gsi1: CREDIT#{city})
+  supplement req.   pk = "REQ#{request_id}", sk = "REQ"             (gsi3: REQREC#{T}#{record}; gsi2 ORG#{owner}
+                                                                      only once SENT: drafts are invisible to the
+                                                                      enterprise)
+  SLA counters      pk = "STAT#SLA#{county}", sk = "M#{yyyy-mm}"     (ADD in the decision's transaction)
+Review queues live on the record items themselves (gsi4 by county, gsi5 by city; see dynamo_registry).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.dynamo_codec import from_item, to_item, to_value
+from chalicelib.domain import identifiers
+from chalicelib.domain.credit import CreditRecord
+from chalicelib.domain.registry_base import RecordBase
+from chalicelib.domain.review import RequestState, SupplementRequest
+from chalicelib.services.ports import Extras, QueueQuery
+
+_KEYS = (
+    "pk",
+    "sk",
+    "gsi1pk",
+    "gsi1sk",
+    "gsi2pk",
+    "gsi2sk",
+    "gsi3pk",
+    "gsi3sk",
+    "gsi4pk",
+    "gsi4sk",
+    "gsi5pk",
+    "gsi5sk",
+    "entity",
+)
+_TYPE = {"enterprise": "ENT", "person": "PER", "project": "PRJ"}
+
+
+def strip(item: dict[str, Any]) -> dict[str, Any]:
+    data = from_item(item)
+    for k in _KEYS:
+        data.pop(k, None)
+    return data
+
+
+def _record_keys(record: RecordBase) -> tuple[str, str, str]:
+    from chalicelib.adapters.dynamo_registry import item_key, record_key
+
+    pk, sk = item_key(record.RECORD_TYPE, record_key(record))
+    return pk, sk, "#".join(record_key(record))
+
+
+def credit_item(c: CreditRecord) -> dict[str, Any]:
+    data = c.model_dump(mode="json")
+    data.update(pk=f"CREDIT#{c.credit_id}", sk="CREDIT", entity="credit")
+    if c.owner_uscc:
+        data.update(gsi2pk=f"ORG#{c.owner_uscc}", gsi2sk=f"CREDIT#{c.publish_begin}#{c.credit_id}")
+    if c.region_code:
+        city = identifiers.city_of(c.region_code) or c.region_code
+        data.update(gsi1pk=f"CREDIT#{city}", gsi1sk=f"{c.region_code}#{c.publish_begin}#{c.credit_id}")
+    return data
+
+
+def put_new(table: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {"Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def request_item(r: SupplementRequest) -> dict[str, Any]:
+    data = r.model_dump(mode="json")
+    data.update(pk=f"REQ#{r.request_id}", sk="REQ", entity="supplement_request")
+    data.update(
+        gsi3pk=f"REQREC#{_TYPE[r.record_type]}#{'#'.join(r.record_key)}", gsi3sk=f"{r.created_at}#{r.request_id}"
+    )
+    if r.state != RequestState.DRAFT and r.owner_uscc:
+        data.update(gsi2pk=f"ORG#{r.owner_uscc}", gsi2sk=f"REQ#{r.sent_at or r.created_at}#{r.request_id}")
+    return data
+
+
+def request_write(table: str, r: SupplementRequest, expected_version: int | None) -> dict[str, Any]:
+    if expected_version is None:
+        return put_new(table, request_item(r))
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": to_item(request_item(r)),
+            "ConditionExpression": "#v = :v",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":v": to_value(expected_version)},
+        }
+    }
+
+
+def extra_writes(table: str, record: RecordBase, extras: Extras) -> list[dict[str, Any]]:
+    writes: list[dict[str, Any]] = []
+    pk, sk, _ = _record_keys(record)
+    if extras.snapshot is not None:
+        snap = extras.snapshot.model_dump(mode="json")
+        snap.update(pk=pk, sk=f"SNAP#{sk}#{extras.snapshot.seq:06d}", entity="snapshot")
+        writes.append(put_new(table, snap))
+    if extras.decision is not None:
+        dec = extras.decision.model_dump(mode="json")
+        dec.update(pk=f"DEC#{extras.decision.decision_id}", sk="DEC", entity="decision")
+        writes.append(put_new(table, dec))
+    if extras.credit is not None:
+        writes.append(put_new(table, credit_item(extras.credit)))
+    if extras.request is not None:
+        writes.append(request_write(table, extras.request, extras.request_expected_version))
+    if (extras.sla_delta or extras.decided) and record.region_code:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        parts = []
+        for i, (k, v) in enumerate(sorted((extras.sla_delta or {}).items())):
+            names[f"#n{i}"] = k.replace(":", "_") + "_seconds"
+            values[f":v{i}"] = to_value(round(v, 3))
+            parts.append(f"#n{i} :v{i}")
+        if extras.decided:
+            names["#d"] = "decisions"
+            values[":one"] = to_value(1)
+            parts.append("#d :one")
+        month = record.updated_at[:7]
+        writes.append(
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": f"STAT#SLA#{record.region_code}"}, "sk": {"S": f"M#{month}"}},
+                    "UpdateExpression": "ADD " + ", ".join(parts),
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        )
+    return writes
+
+
+def queue_query(table: str, q: QueueQuery, limit: int) -> dict[str, Any]:
+    if q.county:
+        index, pk_name, sk_name, pk = "gsi4", "gsi4pk", "gsi4sk", f"RQ#{q.county}#{q.state.value}"
+    else:
+        index, pk_name, sk_name, pk = "gsi5", "gsi5pk", "gsi5sk", f"RQC#{q.city}#{q.state.value}"
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": index,
+        "KeyConditionExpression": f"{pk_name} = :p",
+        "ExpressionAttributeValues": {":p": {"S": pk}},
+        "Limit": limit,
+    }
+    if q.waiting_before:
+        kwargs["KeyConditionExpression"] += f" AND {sk_name} < :t"
+        kwargs["ExpressionAttributeValues"][":t"] = {"S": q.waiting_before}
+    filters, names = [], {}
+    if q.record_type is not None:
+        filters.append("entity = :e")
+        kwargs["ExpressionAttributeValues"][":e"] = {"S": q.record_type.value}
+    if q.assignee:
+        filters.append("#r.assignee = :a")
+        names["#r"] = "review"
+        kwargs["ExpressionAttributeValues"][":a"] = {"S": q.assignee}
+    if q.escalated_only:
+        filters.append("#r.responsible_level <> :county")
+        names["#r"] = "review"
+        kwargs["ExpressionAttributeValues"][":county"] = {"S": "county"}
+    if filters:
+        kwargs["FilterExpression"] = " AND ".join(filters)
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+    return kwargs
