@@ -89,7 +89,14 @@ def get_registry_service():
 def get_review_service():
     from chalicelib.services.review import ReviewService
 
-    return ReviewService(get_registry_repository())
+    def check_evidence(principal, upload_id: str) -> None:
+        from chalicelib.domain.errors import InvalidInput
+
+        upload = get_upload_service().get(principal, upload_id)  # 404 if not visible to this official
+        if upload.state != "RECEIVED":
+            raise InvalidInput("证据附件尚未上传完成或已被拒收", details=[{"field": "evidence_upload_id"}])
+
+    return ReviewService(get_registry_repository(), check_evidence=check_evidence)
 
 
 @cache

@@ -95,3 +95,22 @@ def login(client):
         return cache[username]
 
     return _login
+
+
+@pytest.fixture
+def serialized_moto(monkeypatch):
+    """In-process moto's backends are not thread-safe ("dictionary changed size during iteration"). Concurrency
+    tests serialise each *API call* with a lock: the calls of different threads still interleave between a read and
+    the conditional write that follows it, which is the race those tests are about (as on DynamoDB itself)."""
+    import threading
+
+    from botocore.client import BaseClient
+
+    lock = threading.Lock()
+    original = BaseClient._make_api_call
+
+    def locked(self, operation_name, api_params):
+        with lock:
+            return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", locked)

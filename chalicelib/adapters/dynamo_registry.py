@@ -22,10 +22,11 @@ from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.adapters import dynamo_review_items as review_items
-from chalicelib.adapters.dynamo_audit import DynamoAuditLog
+from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
 from chalicelib.adapters.dynamo_codec import from_item, to_item, to_value
 from chalicelib.domain import codetables, identifiers
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.records import QUEUE_STATES, RecordState, RecordType
 from chalicelib.domain.registry_base import RecordBase
@@ -172,6 +173,19 @@ class DynamoRegistryRepository:
         }
         writes = [put, *(review_items.extra_writes(self.table, record, extras) if extras else [])]
         return self.audit.commit(writes, draft, actor, meta)
+
+    def create(self, record: RecordBase, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> AuditEntry:
+        put = {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_item(to_record_item(record)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        try:
+            return self.audit.commit([put], draft, actor, meta)
+        except ConditionFailed:
+            raise Conflict("该记录已存在") from None
 
     # ---- review -------------------------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     RECORD_IMPORTED = "RECORD_IMPORTED"
     RECORD_SUPPLEMENTED = "RECORD_SUPPLEMENTED"
     RECORD_SUBMITTED = "RECORD_SUBMITTED"
+    RECORD_CREATED = "RECORD_CREATED"
     RECORD_DECIDED = "RECORD_DECIDED"
     RECORD_REOPENED = "RECORD_REOPENED"
     RECORD_ESCALATED = "RECORD_ESCALATED"
@@ -63,6 +64,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.RECORD_IMPORTED: "导入更新记录",
     AuditAction.RECORD_SUPPLEMENTED: "补充信息",
     AuditAction.RECORD_SUBMITTED: "提交审核",
+    AuditAction.RECORD_CREATED: "新建记录",
     AuditAction.RECORD_DECIDED: "作出确认决定",
     AuditAction.RECORD_REOPENED: "上级重新审核",
     AuditAction.RECORD_ESCALATED: "提交上级审核",

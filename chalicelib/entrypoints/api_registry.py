@@ -128,6 +128,24 @@ class SubmitRequest(BaseModel):
     version: int = Field(ge=1)
 
 
+class ProjectFilingIn(BaseModel):
+    """近三年工程项目备案：项目基本信息（其余字段可稍后补充）"""
+
+    prj_num: str = Field(pattern=r"^\d{16}$", description="16位项目编号")
+    name: str = Field(min_length=2, max_length=200)
+    category: str | None = None
+    location_region: str | None = Field(default=None, pattern=r"^33\d{4}$")
+    address: str | None = None
+    build_corp_name: str | None = None
+    build_corp_code: str | None = None
+    total_investment: str | None = Field(default=None, description="万元")
+    total_area: str | None = Field(default=None, description="平方米")
+    nature: str | None = None
+    use: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+
+
 class ExportQuery(BaseModel):
     type: Literal["enterprise", "person", "project"] = "enterprise"
     format: Literal["csv", "xlsx", "json"] = "xlsx"
@@ -191,6 +209,21 @@ def my_projects(ctx: Ctx, q: PageQuery):
 def my_export(ctx: Ctx, q: ExportQuery):
     out = get_registry_service().export(ctx.user, RecordType(q.type), q.format)
     return ExportLink(url=out["url"], filename=out["filename"], records=int(out["records"]))
+
+
+@api_route(
+    bp,
+    "/me/projects",
+    "POST",
+    summary="工程项目备案（单个）",
+    tags=["企业门户", "工程项目库"],
+    roles=[Role.ENTERPRISE],
+    body=ProjectFilingIn,
+    response=ProjectView,
+    status=201,
+)
+def file_project(ctx: Ctx, req: ProjectFilingIn):
+    return view(get_registry_service().file_project(ctx.user, ctx.meta, req.model_dump(exclude_none=True)))
 
 
 # ---- records: read, supplement, submit ------------------------------------------------------------------------

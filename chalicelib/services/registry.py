@@ -90,6 +90,57 @@ class RegistryService:
             raise InvalidInput("无法确定查询的设区市")
         return self.repo.list_by_region(record_type, city, county, limit=limit, cursor=cursor)
 
+    def file_project(self, p: Principal, meta: RequestMeta, fields: dict[str, Any]) -> RecordBase:
+        """近三年工程项目备案, one project at a time from the portal (bulk filing goes through project sheets)."""
+        from chalicelib.domain.project import Project
+        from chalicelib.domain.records import Provenance, RecordSource, RecordState
+
+        if p.role != Role.ENTERPRISE or not p.uscc:
+            raise Forbidden("只有企业用户可以备案工程项目")
+        now = self.clock().isoformat()
+        try:
+            project = Project.model_validate(
+                {
+                    **fields,
+                    "state": RecordState.SUPPLEMENTED,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                    "owner_uscc": p.uscc,
+                    "region_code": fields.get("location_region") or p.region_code,
+                    "provenance": Provenance(
+                        source=RecordSource.PORTAL,
+                        entered_by=p.subject,
+                        entered_by_name=p.username,
+                        entered_org=p.uscc,
+                        entered_at=now,
+                    ),
+                }
+            )
+        except ValidationError as exc:
+            raise InvalidInput(
+                "项目信息校验未通过",
+                details=[
+                    {"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
+                    for e in exc.errors(include_url=False)
+                ],
+            ) from None
+        if not (project.region_code or "").startswith("33"):
+            raise InvalidInput("请填写浙江省内的建设地点区划代码", details=[{"field": "location_region"}])
+        self.repo.create(project, self._created_draft(project), p, meta)
+        return project
+
+    @staticmethod
+    def _created_draft(record: RecordBase) -> AuditDraft:
+        return AuditDraft(
+            target_type=record.RECORD_TYPE.value,
+            target_id=record.record_id,
+            action=AuditAction.RECORD_CREATED,
+            target_region=record.region_code,
+            target_owner=record.owner_uscc,
+            after={**record.data(), "state": record.state.value},
+        )
+
     @staticmethod
     def completeness(record: RecordBase) -> Completeness:
         return completeness(record)

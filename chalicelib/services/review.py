@@ -88,10 +88,13 @@ class ReviewService:
         *,
         clock: Callable[[], datetime] = _utcnow,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        check_evidence: Callable[[Principal, str], None] | None = None,
     ):
         self.repo = repo
         self.clock = clock
         self.new_id = new_id
+        # Raises when the evidence upload does not exist, is not the official's to cite, or was never received.
+        self.check_evidence = check_evidence
 
     # ---- reading ---------------------------------------------------------------------------------------------
 
@@ -259,6 +262,8 @@ class ReviewService:
     ) -> tuple[RecordBase, Decision]:
         record = self._load(p, record_type, key)
         level = ensure_can_decide(p, record.region_code, record.review)
+        if evidence_upload_id and self.check_evidence:
+            self.check_evidence(p, evidence_upload_id)
         did = decision_id(record_type.value, record.record_id, version, outcome.value)
         if record.version != version:
             return self._replay(p, record, did)

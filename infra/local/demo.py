@@ -55,3 +55,189 @@ def seed_demo(session: Any, pool_id: str) -> list[DemoAccount]:
     for acct in DEMO_ACCOUNTS:
         create_user(idp, pool_id, acct)
     return list(DEMO_ACCOUNTS)
+
+
+def _uscc(prefix8: str, org8: str) -> str:
+    from chalicelib.domain.identifiers import org_code_check_char, uscc_check_char
+
+    s17 = prefix8 + org8 + org_code_check_char(org8)
+    return s17 + uscc_check_char(s17)
+
+
+def _id_card(first17: str) -> str:
+    from chalicelib.domain.identifiers import id_card_check_char
+
+    return first17 + id_card_check_char(first17)
+
+
+def seed_registry() -> dict[str, int]:
+    """A small, realistic starting point: enterprises in every review state, personnel, projects and the 2015
+    campaign. Written through the application's own repositories (the app's settings must point at the local AWS)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from chalicelib import wiring
+    from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+    from chalicelib.domain.campaigns import Campaign, CampaignKind
+    from chalicelib.domain.enterprise import Enterprise, QualificationCert, QualificationItem, SafetyLicence
+    from chalicelib.domain.identity import system_principal
+    from chalicelib.domain.person import RegisteredPerson, Registration, person_key
+    from chalicelib.domain.project import Project
+    from chalicelib.domain.records import Provenance, RecordSource, RecordState, RecordType
+    from chalicelib.domain.review import Court, ReviewInfo, SlaClock
+
+    now = datetime.now(UTC)
+    legacy = Provenance(
+        source=RecordSource.LEGACY_IMPORT,
+        source_job="demo-2014-load",
+        entered_by="system:demo",
+        entered_by_name="2014年省平台数据导入",
+        entered_org="330000",
+        entered_at=now.isoformat(),
+    )
+
+    serial = iter(range(100001, 199999))
+
+    def complete(uscc: str, name: str, county: str, state: RecordState, waited_days: int = 0) -> Enterprise:
+        n = next(serial)
+        since = (now - timedelta(days=waited_days)).isoformat()
+        waiting = state in (RecordState.SUBMITTED, RecordState.IN_DOUBT)
+        return Enterprise(
+            uscc=uscc,
+            name=name,
+            registered_region=county,
+            address=f"{county}某路{len(name)}号",
+            legal_rep="张伟",
+            economic_type="109",
+            registered_capital="8000",
+            established_on=date(2001, 6, 18),
+            contact_person="刘洋",
+            contact_phone="0571-87000000",
+            qualifications=[
+                QualificationCert(
+                    cert_no=f"D233{n:06d}",
+                    qualification_type="3",
+                    issuing_authority="浙江省住房和城乡建设厅",
+                    issued_on=date(2015, 1, 20),
+                    valid_until=date(2020, 1, 19),
+                    items=[QualificationItem(code="D101B", is_primary=True), QualificationItem(code="D110C")],
+                )
+            ],
+            safety_licence=SafetyLicence(licence_no=f"(浙)JZ安许证字[2014]{n:06d}", valid_until=date(2017, 5, 31)),
+            state=state,
+            provenance=legacy,
+            created_at=since,
+            updated_at=since,
+            region_code=county,
+            owner_uscc=uscc,
+            review=ReviewInfo(
+                waiting_since=since if waiting else None,
+                responsible_region=county,
+                snapshots=1 if state != RecordState.IMPORTED else 0,
+            ),
+            sla=SlaClock(
+                court=Court.OFFICIAL if waiting else Court.NONE,
+                since=since if waiting else None,
+                level="county" if waiting else None,
+            ),
+        )
+
+    enterprises = [
+        # the demo enterprise users' own records: one to supplement, one already waiting for 西湖区
+        Enterprise(
+            uscc="91330782677204726D",
+            name="义乌市示范建设有限公司",
+            registered_region="330782",
+            address="义乌市稠城街道工人北路1号",
+            legal_rep="王建国",
+            state=RecordState.IMPORTED,
+            provenance=legacy,
+            created_at=now.isoformat(),
+            updated_at=now.isoformat(),
+            region_code="330782",
+            owner_uscc="91330782677204726D",
+        ),
+        complete("91330106MA2CFE0Q4W", "杭州西湖示范建筑有限公司", "330106", RecordState.SUBMITTED, 3),
+        complete(_uscc("91330782", "MA2F0001"), "义乌市稠城建设工程有限公司", "330782", RecordState.SUBMITTED, 12),
+        complete(_uscc("91330782", "MA2F0002"), "义乌市江东建筑安装有限公司", "330782", RecordState.SUBMITTED, 2),
+        complete(_uscc("91330782", "MA2F0003"), "浙江佛堂古建园林有限公司", "330782", RecordState.IN_DOUBT, 30),
+        complete(_uscc("91330702", "MA2F0004"), "金华市婺城建设集团有限公司", "330702", RecordState.CONFIRMED),
+        complete(_uscc("91330102", "MA2F0005"), "杭州上城市政工程有限公司", "330102", RecordState.SUBMITTED, 5),
+    ]
+    secret = wiring.get_settings().person_key_secret
+    persons = []
+    for i, (name, idno) in enumerate(
+        [("李建华", _id_card("33078219750312001")), ("陈国强", _id_card("33070219800521003"))]
+    ):
+        persons.append(
+            RegisteredPerson(
+                person_key=person_key("1", idno, secret),
+                employer_uscc="91330782677204726D",
+                employer_name="义乌市示范建设有限公司",
+                name=name,
+                sex="1",
+                id_type="1",
+                id_no=idno,
+                birth_date=date(int(idno[6:10]), int(idno[10:12]), int(idno[12:14])),
+                registrations=[
+                    Registration(
+                        reg_type="一级注册建造师" if i == 0 else "二级注册建造师",
+                        specialties=[],
+                        registration_cert_no=f"浙133{1000 + i:06d}",
+                        valid_until=date(2017, 12, 31),
+                    )
+                ],
+                state=RecordState.IMPORTED,
+                provenance=legacy,
+                created_at=now.isoformat(),
+                updated_at=now.isoformat(),
+                region_code="330782",
+                owner_uscc="91330782677204726D",
+            )
+        )
+    projects = [
+        Project(
+            prj_num="3307821403150001",
+            name="义乌市江东小区一期工程",
+            category="01",
+            location_region="330782",
+            address="义乌市江东街道",
+            build_corp_name="义乌市城市建设投资集团",
+            total_investment="12000",
+            total_area="35000",
+            nature="001",
+            use="101",
+            state=RecordState.IMPORTED,
+            provenance=legacy,
+            created_at=now.isoformat(),
+            updated_at=now.isoformat(),
+            region_code="330782",
+            owner_uscc="91330782677204726D",
+        )
+    ]
+    repo = wiring.get_registry_repository()
+    repo.insert_batch([*enterprises, *persons, *projects])
+    store = wiring.get_campaign_service().store
+    campaign = Campaign(
+        campaign_id="demo-2015-supplement",
+        name="2015年企业信息补充完善与确认",
+        kind=CampaignKind.SUPPLEMENT,
+        record_type=RecordType.ENTERPRISE,
+        starts_on=date(2015, 1, 1),
+        deadline=date(2015, 4, 15),
+        grace_days=15,
+        description="浙建发〔2015〕通知：企业补充缺失信息，2015年3月1日至4月15日各级主管部门分级确认",
+        created_by="system:demo",
+        created_at=now.isoformat(),
+    )
+    store.put_campaign(
+        campaign,
+        AuditDraft(
+            target_type="campaign",
+            target_id=campaign.campaign_id,
+            action=AuditAction.CAMPAIGN_CREATED,
+            target_region="330000",
+        ),
+        system_principal("demo"),
+        RequestMeta(),
+    )
+    return {"enterprises": len(enterprises), "persons": len(persons), "projects": len(projects), "campaigns": 1}

@@ -136,6 +136,7 @@ class LocalPlatform:
         self.pollers: list[Any] = []
         self.scheduler: Any = None
         self.accounts: list[Any] = []
+        self.seeded: dict[str, int] = {}
 
     @property
     def base_url(self) -> str:
@@ -174,6 +175,10 @@ class LocalPlatform:
         wiring.reset()
         from app import app
 
+        if self.demo:
+            from infra.local.demo import seed_registry
+
+            self.seeded = seed_registry()
         self._start_http(app)
         from infra.local.pumps import event_pumps
 
@@ -235,6 +240,7 @@ class LocalPlatform:
         if self.accounts:
             from infra.local.demo import DEMO_PASSWORD
 
+            lines.append(f"  Demo data        {self.seeded}")
             lines.append(f"  Demo accounts    (password for all: {DEMO_PASSWORD})")
             for a in self.accounts:
                 scope = a.uscc or a.region_code or "-"

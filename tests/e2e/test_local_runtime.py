@@ -191,7 +191,7 @@ def test_a_sheet_upload_becomes_registry_records(runtime):
     job = wait_for(finished, timeout=40)
     assert job["state"] == "COMPLETED", job
     people = requests.get(f"{runtime['base']}/me/personnel", headers=ent, timeout=5).json()["items"]
-    assert [p["record"]["name"] for p in people] == ["赵六"]
+    assert "赵六" in [p["record"]["name"] for p in people]
 
 
 def test_ctrl_c_stops_everything(runtime):

@@ -42,7 +42,7 @@ def make_upload(upload_id: str = "u1") -> Upload:
     )
 
 
-def test_concurrent_appends_to_one_target_stay_one_unbroken_chain(platform):
+def test_concurrent_appends_to_one_target_stay_one_unbroken_chain(platform, serialized_moto):
     log = DynamoAuditLog(platform["env"]["AUDIT_TABLE"], max_attempts=50)
     errors: list[Exception] = []
 

@@ -97,7 +97,7 @@ def test_queues_and_who_may_decide(client, platform, login):
     assert q["enterprises"]["items"] == []
 
 
-def test_twenty_concurrent_decisions_exactly_one_wins(client, platform, login):
+def test_twenty_concurrent_decisions_exactly_one_wins(client, platform, login, serialized_moto):
     from chalicelib import wiring
 
     rec = submitted_enterprise(client, platform, login)
@@ -129,6 +129,8 @@ def test_twenty_concurrent_decisions_exactly_one_wins(client, platform, login):
             outcome_str = "ok"
         except Conflict:
             outcome_str = "conflict"
+        except Exception as exc:  # reported by the assertion below
+            outcome_str = repr(exc)
         with lock:
             results.append(outcome_str)
 
@@ -422,3 +424,49 @@ def test_doubt_pool_has_its_own_queue(client, platform, login, state):
         client, login("county_yiwu"), body(r)["record"]["record"]["version"], "CONFIRMED", "已与部数据库核对一致"
     )
     assert again.status_code == 200 and body(again)["record"]["record"]["state"] == "CONFIRMED"
+
+
+def test_project_back_filing_and_screening(client, login):
+    """近三年工程项目备案: the enterprise files a project, submits it, the county screens it (甄别上报)."""
+    ent = {**JSON, **login("ent_yiwu")}
+    project = {
+        "prj_num": "3307821403150001",
+        "name": "义乌市某小区一期工程",
+        "category": "01",
+        "location_region": "330782",
+        "address": "义乌市稠城街道",
+        "build_corp_name": "义乌市某房地产开发有限公司",
+        "build_corp_code": uscc("91330782", "MA2E0001"),
+        "total_investment": "12000",
+        "total_area": "35000",
+        "nature": "新建",
+        "use": "居住建筑",
+        "start_date": "2014-04-01",
+        "end_date": "2016-06-30",
+    }
+    r = client.http.post("/me/projects", headers=ent, body=json.dumps(project))
+    assert r.status_code == 201, r.body
+    rec = body(r)["record"]
+    assert rec["state"] == "SUPPLEMENTED" and rec["provenance"]["source"] == "PORTAL"
+    assert client.http.post("/me/projects", headers=ent, body=json.dumps(project)).status_code == 409
+    bad = {**project, "prj_num": "3307821413150001"}  # month 13 inside the project number
+    assert client.http.post("/me/projects", headers=ent, body=json.dumps(bad)).status_code == 400
+    r = client.http.post(
+        f"/registry/projects/{project['prj_num']}/submit", headers=ent, body=json.dumps({"version": rec["version"]})
+    )
+    assert r.status_code == 200, r.body
+    q = body(client.http.get("/reviews/queue?record_type=project", headers=login("county_yiwu")))
+    assert [x["record_id"] for x in q["projects"]["items"]] == [project["prj_num"]]
+    r = client.http.post(
+        f"/reviews/projects/{project['prj_num']}/decision",
+        headers={**JSON, **login("county_yiwu")},
+        body=json.dumps(
+            {
+                "version": body(r)["record"]["version"],
+                "outcome": "CONFIRMED",
+                "reason": "甄别属实，上报",
+                "evidence_upload_id": "no-such-upload",
+            }
+        ),
+    )
+    assert r.status_code == 404  # evidence must be a real upload visible to the official
