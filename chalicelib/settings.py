@@ -58,6 +58,8 @@ class Settings:
     metrics_namespace: str
     service_name: str
     person_key_secret: bytes
+    public_rate_per_second: float
+    public_burst: int
 
 
 def _oidc_settings() -> OidcSettings:
@@ -103,4 +105,6 @@ def get_settings() -> Settings:
         # HMAC key turning ID-card numbers into person keys. On AWS it comes from the secret the template creates;
         # the default only serves local runs and tests (keys made with it are not secret).
         person_key_secret=_env("PERSON_KEY_SECRET", "local-development-person-key").encode(),
+        public_rate_per_second=float(_env("PUBLIC_RATE_PER_SECOND", "10")),
+        public_burst=_int("PUBLIC_BURST", 60),
     )

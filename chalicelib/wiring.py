@@ -113,6 +113,33 @@ def get_campaign_service():
 
 
 @cache
+def get_credit_store():
+    from chalicelib.adapters.dynamo_credit import DynamoCreditStore
+
+    return DynamoCreditStore(get_settings().main_table, get_audit_log())
+
+
+@cache
+def get_credit_service():
+    from chalicelib.adapters.dynamo_registry import zhejiang_cities
+    from chalicelib.services.credit import CreditService
+
+    return CreditService(get_credit_store(), get_registry_repository(), cities=zhejiang_cities)
+
+
+@cache
+def get_public_service():
+    from chalicelib.services.public import PublicService
+
+    return PublicService(
+        get_registry_repository(),
+        get_credit_store(),
+        lambda uscc: get_credit_service().score(uscc),
+        person_key_secret=get_settings().person_key_secret,
+    )
+
+
+@cache
 def get_template_service():
     from chalicelib.services.templates import TemplateService
 
@@ -157,6 +184,9 @@ def reset() -> None:
         get_template_service,
         get_review_service,
         get_campaign_service,
+        get_credit_store,
+        get_credit_service,
+        get_public_service,
         get_settings,
     ):
         fn.cache_clear()

@@ -280,6 +280,59 @@ def role_policies(with_cognito: bool) -> list[dict[str, Any]]:
     return [{"PolicyName": "CmspRuntime", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]
 
 
+def public_rate_limit(limit_per_5_minutes: int = 1000) -> dict[str, Any]:
+    """Per-client rate limiting of the public API: an AWS WAF rate-based rule keyed on the source IP, scoped to
+    /public/ paths, attached to the API stage (the app also limits per client in-process, see api_public)."""
+    return {
+        "PublicApiWebAcl": {
+            "Type": "AWS::WAFv2::WebACL",
+            "Properties": {
+                "Scope": "REGIONAL",
+                "DefaultAction": {"Allow": {}},
+                "VisibilityConfig": {
+                    "SampledRequestsEnabled": True,
+                    "CloudWatchMetricsEnabled": True,
+                    "MetricName": "cmsp-public-api",
+                },
+                "Rules": [
+                    {
+                        "Name": "public-per-client-rate",
+                        "Priority": 0,
+                        "Action": {"Block": {"CustomResponse": {"ResponseCode": 429}}},
+                        "Statement": {
+                            "RateBasedStatement": {
+                                "Limit": limit_per_5_minutes,
+                                "AggregateKeyType": "IP",
+                                "ScopeDownStatement": {
+                                    "ByteMatchStatement": {
+                                        "FieldToMatch": {"UriPath": {}},
+                                        "PositionalConstraint": "CONTAINS",
+                                        "SearchString": "/public/",
+                                        "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                                    }
+                                },
+                            }
+                        },
+                        "VisibilityConfig": {
+                            "SampledRequestsEnabled": True,
+                            "CloudWatchMetricsEnabled": True,
+                            "MetricName": "cmsp-public-rate",
+                        },
+                    }
+                ],
+            },
+        },
+        "PublicApiWebAclAssociation": {
+            "Type": "AWS::WAFv2::WebACLAssociation",
+            "DependsOn": ["RestAPIapiStage"],
+            "Properties": {
+                "ResourceArn": _sub("arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}/stages/api"),
+                "WebACLArn": _arn("PublicApiWebAcl"),
+            },
+        },
+    }
+
+
 def environment(with_cognito: bool) -> dict[str, Any]:
     up = DECLARATIONS.user_pool
     env: dict[str, Any] = {t.env: {"Ref": t.logical_id} for t in DECLARATIONS.tables}
@@ -373,6 +426,7 @@ def build_merge_template(app: Any, *, identity: str = "cognito") -> dict[str, An
     if with_cognito:
         resources.update(user_pool_resources())
     resources["DefaultRole"] = {"Properties": {"Policies": role_policies(with_cognito)}}
+    resources.update(public_rate_limit())
     resources.update(sqs_event_overrides(app))
     parameters: dict[str, Any] = {
         "WebOrigin": {"Type": "String", "Default": "*", "Description": "Origin of the web UI (CORS)"},

@@ -187,6 +187,15 @@ class DynamoRegistryRepository:
         except ConditionFailed:
             raise Conflict("该记录已存在") from None
 
+    def person_partition(self, person_key: str) -> list[RecordBase]:
+        """Every employer's record of one person: a single Query on the person's partition."""
+        resp = self._ddb.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :p AND begins_with(sk, :o)",
+            ExpressionAttributeValues={":p": {"S": f"PER#{person_key}"}, ":o": {"S": "ORG#"}},
+        )
+        return [from_record_item(i) for i in resp.get("Items", [])]
+
     # ---- review -------------------------------------------------------------------------------------------------
 
     def queue(self, q: QueueQuery, *, limit: int, cursor: dict | None) -> Page[RecordBase]:

@@ -54,14 +54,48 @@ def _record_keys(record: RecordBase) -> tuple[str, str, str]:
 
 
 def credit_item(c: CreditRecord) -> dict[str, Any]:
+    """Every index of a credit record sorts by the end of its publication period, so "still public today" is a key
+    condition (sk >= today): expired records drop out of every listing and score without any sweep or scan."""
     data = c.model_dump(mode="json")
     data.update(pk=f"CREDIT#{c.credit_id}", sk="CREDIT", entity="credit")
     if c.owner_uscc:
-        data.update(gsi2pk=f"ORG#{c.owner_uscc}", gsi2sk=f"CREDIT#{c.publish_begin}#{c.credit_id}")
+        data.update(gsi2pk=f"ORG#{c.owner_uscc}", gsi2sk=f"CREDIT#{c.publish_end}#{c.credit_id}")
     if c.region_code:
         city = identifiers.city_of(c.region_code) or c.region_code
-        data.update(gsi1pk=f"CREDIT#{city}", gsi1sk=f"{c.region_code}#{c.publish_begin}#{c.credit_id}")
+        data.update(gsi1pk=f"CREDIT#{city}#{c.kind.value}", gsi1sk=f"{c.publish_end}#{c.region_code}#{c.credit_id}")
+    data.update(gsi3pk=f"SUBJ#{c.subject_type}#{c.subject_id}", gsi3sk=f"{c.publish_end}#{c.credit_id}")
     return data
+
+
+def bigrams(text: str | None) -> list[str]:
+    """Character bigrams of a Chinese name (punctuation and spaces dropped); a one-character name is its own key."""
+    chars = [c for c in (text or "") if c.isalnum()]
+    if len(chars) == 1:
+        return chars
+    return sorted({chars[i] + chars[i + 1] for i in range(len(chars) - 1)})[:60]
+
+
+def name_index_items(record: RecordBase) -> list[dict[str, Any]]:
+    """Public search entries of a confirmed record: one per name bigram (and per qualification code)."""
+    _, _, rid = _record_keys(record)
+    t = _TYPE[record.RECORD_TYPE.value]
+    name = getattr(record, "name", None)
+    base = {"entity": "name_index", "record_id": rid, "name": name, "region_code": record.region_code}
+    if t == "PER":
+        base["reg_types"] = sorted({r.reg_type for r in getattr(record, "registrations", []) if r.reg_type})
+    if t == "ENT":
+        base["quals"] = sorted({i.code for q in getattr(record, "qualifications", []) for i in q.items if i.code})
+    items = [{**base, "pk": f"NG#{t}#{g}", "sk": rid} for g in bigrams(name)]
+    for code in base.get("quals", []):
+        items.append({**base, "pk": f"QUAL#{code}", "sk": rid})
+    return items
+
+
+def name_index_writes(table: str, record: RecordBase, *, remove: bool) -> list[dict[str, Any]]:
+    items = name_index_items(record)
+    if remove:
+        return [{"Delete": {"TableName": table, "Key": {"pk": {"S": i["pk"]}, "sk": {"S": i["sk"]}}}} for i in items]
+    return [{"Put": {"TableName": table, "Item": to_item(i)}} for i in items]
 
 
 def put_new(table: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -108,6 +142,10 @@ def extra_writes(table: str, record: RecordBase, extras: Extras) -> list[dict[st
         writes.append(put_new(table, credit_item(extras.credit)))
     if extras.request is not None:
         writes.append(request_write(table, extras.request, extras.request_expected_version))
+    if extras.unpublish is not None:
+        writes.extend(name_index_writes(table, extras.unpublish, remove=True))
+    if extras.publish:
+        writes.extend(name_index_writes(table, record, remove=False))
     if (extras.sla_delta or extras.decided) and record.region_code:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}

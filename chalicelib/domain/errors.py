@@ -51,6 +51,11 @@ class Conflict(DomainError):
     default_message = "数据已被他人修改或状态不允许此操作，请刷新后重试"
 
 
+class TooManyRequests(DomainError):
+    code = "TOO_MANY_REQUESTS"
+    default_message = "请求过于频繁，请稍后再试"
+
+
 class InvalidTransition(Conflict):
     code = "INVALID_TRANSITION"
     default_message = "当前状态不允许此操作"

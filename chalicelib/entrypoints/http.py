@@ -29,6 +29,7 @@ from chalicelib.domain.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooManyRequests,
     Unauthenticated,
 )
 from chalicelib.domain.identity import Principal, Role
@@ -41,6 +42,7 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (InvalidInput, 400),
+    (TooManyRequests, 429),
 ]
 
 

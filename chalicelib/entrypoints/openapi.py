@@ -17,6 +17,7 @@ _ERRORS = {
     "403": "无权执行此操作",
     "404": "对象不存在（或不属于当前用户的管辖范围）",
     "409": "并发修改冲突或状态不允许",
+    "429": "请求过于频繁",
 }
 
 
@@ -36,9 +37,12 @@ def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[di
 
 
 @cache
-def openapi_document(title: str = "浙江省建筑市场监管与诚信信息平台 API", version: str = "1.0.0") -> dict[str, Any]:
+def openapi_document(
+    title: str = "浙江省建筑市场监管与诚信信息平台 API", version: str = "1.0.0", only_tag: str | None = None
+) -> dict[str, Any]:
+    endpoints = [ep for ep in REGISTRY.endpoints if only_tag is None or only_tag in ep.tags]
     models: list[tuple[type[BaseModel], str]] = [(ErrorBody, "serialization")]
-    for ep in REGISTRY.endpoints:
+    for ep in endpoints:
         if ep.body is not None:
             models.append((ep.body, "validation"))
         if ep.response is not None:
@@ -46,7 +50,7 @@ def openapi_document(title: str = "浙江省建筑市场监管与诚信信息平
     keymap, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
     schemas = defs.get("$defs", {})
     paths: dict[str, dict[str, Any]] = {}
-    for ep in REGISTRY.endpoints:
+    for ep in endpoints:
         op: dict[str, Any] = {
             "operationId": ep.name,
             "summary": ep.summary,
@@ -85,6 +89,10 @@ def openapi_document(title: str = "浙江省建筑市场监管与诚信信息平
             codes.append("404")
         if ep.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
+        if only_tag is not None:
+            codes.append("429")
+            if ep.method == "GET":
+                op["responses"]["304"] = {"description": "未修改（If-None-Match 与 ETag 相同）"}
         for code in codes:
             op["responses"][code] = {"description": _ERRORS[code], "content": err_schema}
         paths.setdefault(ep.path, {})[ep.method.lower()] = op

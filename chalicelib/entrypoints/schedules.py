@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.domain.audit import RequestMeta
 from chalicelib.observability import logger, metrics
-from chalicelib.wiring import get_campaign_service, get_import_service, get_upload_service
+from chalicelib.wiring import get_campaign_service, get_credit_service, get_import_service, get_upload_service
 
 bp = Blueprint(__name__)
 
@@ -43,3 +43,12 @@ def check_campaign_deadlines(event):
     for name, value in result.items():
         metrics().add_metric(name=f"CampaignNotices_{name}", unit="Count", value=value)
     return result
+
+
+@bp.schedule("cron(0 16 * * ? *)", name="snapshot_credit_scores", description="每日信用评分快照")
+def snapshot_credit_scores(event):
+    """Daily at 00:00 Beijing time: every enterprise's score of the new day, kept for history and monthly pulls."""
+    count = get_credit_service().snapshot_scores()
+    logger().info("credit scores snapshotted", extra={"count": count})
+    metrics().add_metric(name="CreditScoresSnapshotted", unit="Count", value=count)
+    return {"scores": count}

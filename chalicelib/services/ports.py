@@ -104,6 +104,8 @@ class Extras:
     request_expected_version: int | None = None  # None = create
     sla_delta: dict[str, float] | None = None  # counters for statistics: {"official:county": s, "enterprise": s}
     decided: bool = False
+    publish: bool = False  # add the record to the public name/qualification search (it became CONFIRMED)
+    unpublish: RecordBase | None = None  # remove this (earlier, confirmed) version from the public search
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,8 @@ class RegistryRepository(Protocol):
     def create(self, record: RecordBase, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> AuditEntry:
         """A single new record (Conflict if the key exists)."""
         ...
+
+    def person_partition(self, person_key: str) -> list[RecordBase]: ...
 
     def queue(self, q: QueueQuery, *, limit: int, cursor: dict | None) -> Page[RecordBase]: ...
 

@@ -331,7 +331,14 @@ class ReviewService:
                 _draft(updated, record, AuditAction.RECORD_DECIDED, f"{outcome.value}：{reason}"),
                 p,
                 meta,
-                Extras(snapshot=snapshot, decision=decision, credit=credit, sla_delta=delta, decided=True),
+                Extras(
+                    snapshot=snapshot,
+                    decision=decision,
+                    credit=credit,
+                    sla_delta=delta,
+                    decided=True,
+                    publish=outcome == Outcome.CONFIRMED,
+                ),
             )
         except Conflict:
             return self._replay(p, record, did)
@@ -413,7 +420,7 @@ class ReviewService:
             _draft(updated, record, AuditAction.RECORD_REOPENED, reason),
             p,
             meta,
-            Extras(sla_delta=delta),
+            Extras(sla_delta=delta, unpublish=record if record.state == RecordState.CONFIRMED else None),
         )
         return updated
 

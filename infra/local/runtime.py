@@ -88,6 +88,30 @@ def start_moto(host: str, port: int) -> subprocess.Popen:
     return proc
 
 
+def _answer_unknown_methods() -> None:
+    """Chalice's local server is a BaseHTTPRequestHandler: a method it has no do_X for (TRACE, CONNECT) gets an
+    HTML 501. API Gateway answers such requests itself with a 4xx; answer them the same way here, with our error body.
+    Chalice registers do_GET/do_POST/... only for the methods the app routes, so every other method lands here."""
+    from chalice.local import ChaliceRequestHandler
+
+    def method_not_allowed(self) -> None:
+        body = json.dumps(
+            {"code": "METHOD_NOT_ALLOWED", "message": "不支持的请求方法", "details": None}, ensure_ascii=False
+        ).encode()
+        self.send_response(405)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def unknown(self, name: str):
+        if name.startswith("do_"):
+            return lambda: method_not_allowed(self)
+        raise AttributeError(name)
+
+    ChaliceRequestHandler.__getattr__ = unknown  # any do_X the handler lacks (TRACE, CONNECT, QUERY ...)
+
+
 def stage_environment(stage: str) -> dict[str, str]:
     cfg = json.loads((ROOT / ".chalice" / "config.json").read_text("utf-8"))
     env = dict(cfg.get("environment_variables", {}))
@@ -201,6 +225,7 @@ class LocalPlatform:
             chalice_app=app,
             config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text("utf-8")),
         )
+        _answer_unknown_methods()
         self.server = create_local_server(app, config, self.host, self.port)
         t = threading.Thread(target=self.server.server.serve_forever, name="http", daemon=True)
         t.start()

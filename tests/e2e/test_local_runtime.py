@@ -34,6 +34,8 @@ def runtime(tmp_path_factory):
         "SCHEDULE_SPEEDUP": "300",  # rate(5 minutes) fires every second
         "UPLOAD_URL_TTL_SECONDS": "1",
         "UPLOAD_GRACE_SECONDS": "0",
+        "PUBLIC_BURST": "1000000",  # schemathesis below sends hundreds of requests from one client
+        "PUBLIC_RATE_PER_SECOND": "1000000",
     }
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -192,6 +194,29 @@ def test_a_sheet_upload_becomes_registry_records(runtime):
     assert job["state"] == "COMPLETED", job
     people = requests.get(f"{runtime['base']}/me/personnel", headers=ent, timeout=5).json()["items"]
     assert "赵六" in [p["record"]["name"] for p in people]
+
+
+def test_schemathesis_finds_no_5xx_and_no_schema_violation_on_the_public_api(runtime):
+    """Property-based testing of every public operation against its own OpenAPI description, over HTTP."""
+    st = Path(sys.executable).parent / "schemathesis"
+    proc = subprocess.run(
+        [
+            str(st),
+            "run",
+            f"{runtime['base']}/public/openapi.json",
+            "--checks",
+            "not_a_server_error,response_schema_conformance",
+            "-n",
+            "12",
+            "--seed",
+            "2015",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert "passed" in proc.stdout
 
 
 def test_ctrl_c_stops_everything(runtime):
