@@ -31,6 +31,9 @@ class CreditIn(BaseModel):
     penalty_amount: str | None = Field(default=None, max_length=20, description="罚款金额（万元）")
     basis: str | None = Field(default=None, max_length=500, description="处罚依据")
     project_num: str | None = Field(default=None, pattern=r"^\d{16}$")
+    person_key: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{24}$", description="记录对象为该企业的注册人员时填写"
+    )
 
 
 class RectificationIn(BaseModel):

@@ -11,6 +11,7 @@ import hashlib
 import json
 import threading
 import time
+from datetime import date
 from typing import Literal
 
 from chalice import Blueprint, Response
@@ -141,6 +142,9 @@ class CreditQuery(PageQuery):
     city: str | None = Field(default=None, pattern=r"^33\d{2}00$")
     county: str | None = Field(default=None, pattern=r"^33\d{4}$")
     code: str | None = Field(default=None, max_length=20, description="行为代码，如C1-2-05")
+    authority: str | None = Field(default=None, max_length=50, description="认定部门（名称片段）")
+    happened_from: date | None = Field(default=None, description="行为发生日期起")
+    happened_to: date | None = Field(default=None, description="行为发生日期止")
 
 
 class CreditList(BaseModel):
@@ -281,6 +285,9 @@ def public_credit(ctx: Ctx, q: CreditQuery):
         code=q.code,
         limit=q.limit,
         cursor=decode_cursor(q.cursor),
+        authority=q.authority,
+        happened_from=q.happened_from,
+        happened_to=q.happened_to,
     )
     return cached(CreditList(items=page.items, cursor=encode_cursor(page.cursor)))
 

@@ -74,8 +74,10 @@ class CreditService:
         penalty_amount: str | None,
         basis: str | None,
         project_num: str | None,
+        person_key: str | None = None,
     ) -> CreditRecord:
-        """An official records a penalty (不良行为) or an award/commendation (良好行为) about an enterprise."""
+        """An official records a penalty (不良行为) or an award/commendation (良好行为) about an enterprise, or about
+        a registered person of that enterprise (`person_key`: the person as registered with `uscc`)."""
         if not p.is_official or p.role == Role.PROVINCE_ADMIN:
             raise Forbidden("只有主管部门可以录入诚信记录")
         behaviour = codetables.load_table("credit_behaviours").get(behaviour_code)
@@ -84,6 +86,12 @@ class CreditService:
         enterprise = self.registry.get(RecordType.ENTERPRISE, (uscc,))
         if enterprise is None or not in_region_scope(p, enterprise.region_code):
             raise NotFound("企业不存在或不在管辖范围内")
+        subject_type, subject_id, subject_name = "enterprise", uscc, getattr(enterprise, "name", None)
+        if person_key:
+            person = self.registry.get(RecordType.PERSON, (person_key, uscc))
+            if person is None:
+                raise NotFound("该企业没有此注册人员")
+            subject_type, subject_id, subject_name = "person", f"{person_key}/{uscc}", getattr(person, "name", None)
         kind = CreditKind(behaviour.extra["kind"])
         if kind == CreditKind.BAD and not penalty_number:
             raise InvalidInput("不良行为记录须填写处罚决定文号", details=[{"field": "penalty_number"}])
@@ -98,9 +106,9 @@ class CreditService:
             credit_id="C" + self.new_id()[:31],
             kind=kind,
             source=source,
-            subject_type="enterprise",
-            subject_id=uscc,
-            subject_name=getattr(enterprise, "name", None),
+            subject_type=subject_type,
+            subject_id=subject_id,
+            subject_name=subject_name,
             owner_uscc=uscc,
             region_code=enterprise.region_code,
             behaviour_code=behaviour_code,

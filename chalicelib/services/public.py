@@ -428,6 +428,9 @@ class PublicService:
         code: str | None,
         limit: int,
         cursor: dict | None,
+        authority: str | None = None,
+        happened_from: date | None = None,
+        happened_to: date | None = None,
     ) -> Page[PublicCredit]:
         today = self.today()
         if uscc:
@@ -441,6 +444,12 @@ class PublicService:
             items = page.items
         if code:
             items = [r for r in items if r.behaviour_code == code]
+        if authority:
+            items = [r for r in items if authority in r.authority]
+        if happened_from:
+            items = [r for r in items if r.happened_on >= happened_from.isoformat()]
+        if happened_to:
+            items = [r for r in items if r.happened_on <= happened_to.isoformat()]
         return Page(items=[PublicCredit.of(r) for r in items if r.public_on(today)], cursor=page.cursor)
 
     def blacklist(self, *, limit: int, cursor: dict | None) -> Page[PublicBlacklistEntry]:

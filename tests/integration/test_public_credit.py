@@ -257,6 +257,9 @@ def test_officials_enter_penalties_and_enterprises_rectify(client, platform, log
         else happened.replace(year=happened.year + 1, month=happened.month - 9)
     )
     assert shortened["rectified"] is True and shortened["publish_end"] == max(floor, date.today()).isoformat()
+    by_authority = body(client.http.get(f"/public/credit-records?uscc={USCC_YIWU}&authority=义乌"))["items"]
+    assert [c["credit_id"] for c in by_authority] == [record["credit_id"]]
+    assert body(client.http.get(f"/public/credit-records?uscc={USCC_YIWU}&authority=杭州"))["items"] == []
     trail = body(client.http.get(f"/audit/targets/credit/{record['credit_id']}", headers=login("province")))
     assert [e["action"] for e in trail["items"]] == [
         "CREDIT_RECORDED",
