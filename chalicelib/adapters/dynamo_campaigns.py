@@ -13,7 +13,8 @@ from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
-from chalicelib.adapters.dynamo_review_items import credit_item, put_new, strip
+from chalicelib.adapters.dynamo_codec import put_new
+from chalicelib.adapters.dynamo_review_items import credit_item, strip
 from chalicelib.domain import identifiers
 from chalicelib.domain.audit import AuditDraft, RequestMeta
 from chalicelib.domain.campaigns import Campaign, Notice

@@ -45,3 +45,47 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 def to_value(value: Any) -> dict[str, Any]:
     return _ser.serialize(_prepare(value))
+
+
+# Key and index attributes the adapters add to items; never part of a model.
+INDEX_KEYS = (
+    "pk",
+    "sk",
+    "gsi1pk",
+    "gsi1sk",
+    "gsi2pk",
+    "gsi2sk",
+    "gsi3pk",
+    "gsi3sk",
+    "gsi4pk",
+    "gsi4sk",
+    "gsi5pk",
+    "gsi5sk",
+    "entity",
+)
+
+
+def model_data(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored item as plain data for its pydantic model (index keys removed)."""
+    data = from_item(item)
+    for k in INDEX_KEYS:
+        data.pop(k, None)
+    return data
+
+
+def put_new(table: str, item: dict[str, Any]) -> dict[str, Any]:
+    """TransactWriteItems Put of an item that must not exist yet."""
+    return {"Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def put_versioned(table: str, item: dict[str, Any], expected_version: int) -> dict[str, Any]:
+    """TransactWriteItems Put that only succeeds if the stored item still has `expected_version` (optimistic lock)."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": to_item(item),
+            "ConditionExpression": "#v = :expected",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":expected": to_value(expected_version)},
+        }
+    }

@@ -16,8 +16,8 @@ from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo_audit import DynamoAuditLog
-from chalicelib.adapters.dynamo_codec import to_item, to_value
-from chalicelib.adapters.dynamo_review_items import credit_item, put_new, strip
+from chalicelib.adapters.dynamo_codec import put_new, put_versioned, to_item
+from chalicelib.adapters.dynamo_review_items import credit_item, strip
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
 from chalicelib.domain.credit import BlacklistEntry, CreditRecord, CreditScore
 from chalicelib.domain.identity import Principal
@@ -47,15 +47,7 @@ class DynamoCreditStore:
         meta: RequestMeta,
         extra: list[dict[str, Any]] | None = None,
     ) -> AuditEntry:
-        put = {
-            "Put": {
-                "TableName": self.table,
-                "Item": to_item(credit_item(record)),
-                "ConditionExpression": "#v = :v",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":v": to_value(expected_version)},
-            }
-        }
+        put = put_versioned(self.table, credit_item(record), expected_version)
         return self.audit.commit([put, *(extra or [])], draft, actor, meta)
 
     def get_credit(self, credit_id: str) -> CreditRecord | None:

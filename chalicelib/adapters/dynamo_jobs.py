@@ -13,14 +13,13 @@ from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
-from chalicelib.adapters.dynamo_codec import from_item, to_item, to_value
+from chalicelib.adapters.dynamo_codec import model_data, put_new, put_versioned
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.imports import TERMINAL, ImportJob
 from chalicelib.services.ports import Page
 
 SHARDS = 4
-_INTERNAL = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "entity")
 
 
 def _item(job: ImportJob) -> dict[str, Any]:
@@ -35,10 +34,7 @@ def _item(job: ImportJob) -> dict[str, Any]:
 
 
 def _job(item: dict[str, Any]) -> ImportJob:
-    data = from_item(item)
-    for k in _INTERNAL:
-        data.pop(k, None)
-    return ImportJob.model_validate(data)
+    return ImportJob.model_validate(model_data(item))
 
 
 class DynamoImportJobRepository:
@@ -57,13 +53,7 @@ class DynamoImportJobRepository:
         return _job(resp["Item"]) if "Item" in resp else None
 
     def create(self, job: ImportJob, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> bool:
-        put = {
-            "Put": {
-                "TableName": self.table,
-                "Item": to_item(_item(job)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+        put = put_new(self.table, _item(job))
         try:
             self.audit.commit([put], draft, actor, meta)
         except ConditionFailed:
@@ -73,15 +63,7 @@ class DynamoImportJobRepository:
     def save(
         self, job: ImportJob, expected_version: int, draft: AuditDraft, actor: Principal, meta: RequestMeta
     ) -> AuditEntry:
-        put = {
-            "Put": {
-                "TableName": self.table,
-                "Item": to_item(_item(job)),
-                "ConditionExpression": "#v = :expected",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":expected": to_value(expected_version)},
-            }
-        }
+        put = put_versioned(self.table, _item(job), expected_version)
         return self.audit.commit([put], draft, actor, meta)
 
     def set_progress(self, job_id: str, rows: int) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from chalicelib.adapters import aws
 from chalicelib.adapters import dynamo_review_items as review_items
 from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
-from chalicelib.adapters.dynamo_codec import from_item, to_item, to_value
+from chalicelib.adapters.dynamo_codec import from_item, model_data, put_new, put_versioned, to_item
 from chalicelib.domain import codetables, identifiers
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
 from chalicelib.domain.errors import Conflict
@@ -37,21 +37,6 @@ from chalicelib.services.ports import Existing, Extras, ImportScope, Page, Queue
 REGION_INDEX = "gsi1"
 OWNER_INDEX = "gsi2"
 TYPE_CODE = {RecordType.ENTERPRISE: "ENT", RecordType.PERSON: "PER", RecordType.PROJECT: "PRJ"}
-_INTERNAL = (
-    "pk",
-    "sk",
-    "gsi1pk",
-    "gsi1sk",
-    "gsi2pk",
-    "gsi2sk",
-    "gsi3pk",
-    "gsi3sk",
-    "gsi4pk",
-    "gsi4sk",
-    "gsi5pk",
-    "gsi5sk",
-    "entity",
-)
 BATCH_GET_MAX = 100
 BATCH_WRITE_MAX = 25
 
@@ -104,11 +89,8 @@ def to_record_item(record: RecordBase) -> dict[str, Any]:
 
 
 def from_record_item(item: dict[str, Any]) -> RecordBase:
-    data = from_item(item)
-    record_type = RecordType(data["entity"])
-    for k in _INTERNAL:
-        data.pop(k, None)
-    return AGGREGATES[record_type].model_validate(data)  # type: ignore[return-value]
+    record_type = RecordType(item["entity"]["S"])
+    return AGGREGATES[record_type].model_validate(model_data(item))  # type: ignore[return-value]
 
 
 def _existing_from(item: dict[str, Any]) -> Existing:
@@ -162,26 +144,12 @@ class DynamoRegistryRepository:
         meta: RequestMeta,
         extras: Extras | None = None,
     ) -> AuditEntry:
-        put = {
-            "Put": {
-                "TableName": self.table,
-                "Item": to_item(to_record_item(record)),
-                "ConditionExpression": "#v = :expected",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":expected": to_value(expected_version)},
-            }
-        }
+        put = put_versioned(self.table, to_record_item(record), expected_version)
         writes = [put, *(review_items.extra_writes(self.table, record, extras) if extras else [])]
         return self.audit.commit(writes, draft, actor, meta)
 
     def create(self, record: RecordBase, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> AuditEntry:
-        put = {
-            "Put": {
-                "TableName": self.table,
-                "Item": to_item(to_record_item(record)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+        put = put_new(self.table, to_record_item(record))
         try:
             return self.audit.commit([put], draft, actor, meta)
         except ConditionFailed:

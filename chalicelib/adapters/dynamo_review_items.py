@@ -14,36 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.dynamo_codec import from_item, to_item, to_value
+from chalicelib.adapters.dynamo_codec import model_data, put_new, put_versioned, to_item, to_value
 from chalicelib.domain import identifiers
 from chalicelib.domain.credit import CreditRecord
 from chalicelib.domain.registry_base import RecordBase
 from chalicelib.domain.review import RequestState, SupplementRequest
 from chalicelib.services.ports import Extras, QueueQuery
 
-_KEYS = (
-    "pk",
-    "sk",
-    "gsi1pk",
-    "gsi1sk",
-    "gsi2pk",
-    "gsi2sk",
-    "gsi3pk",
-    "gsi3sk",
-    "gsi4pk",
-    "gsi4sk",
-    "gsi5pk",
-    "gsi5sk",
-    "entity",
-)
 _TYPE = {"enterprise": "ENT", "person": "PER", "project": "PRJ"}
 
 
 def strip(item: dict[str, Any]) -> dict[str, Any]:
-    data = from_item(item)
-    for k in _KEYS:
-        data.pop(k, None)
-    return data
+    return model_data(item)
 
 
 def _record_keys(record: RecordBase) -> tuple[str, str, str]:
@@ -98,10 +80,6 @@ def name_index_writes(table: str, record: RecordBase, *, remove: bool) -> list[d
     return [{"Put": {"TableName": table, "Item": to_item(i)}} for i in items]
 
 
-def put_new(table: str, item: dict[str, Any]) -> dict[str, Any]:
-    return {"Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
-
-
 def request_item(r: SupplementRequest) -> dict[str, Any]:
     data = r.model_dump(mode="json")
     data.update(pk=f"REQ#{r.request_id}", sk="REQ", entity="supplement_request")
@@ -116,15 +94,7 @@ def request_item(r: SupplementRequest) -> dict[str, Any]:
 def request_write(table: str, r: SupplementRequest, expected_version: int | None) -> dict[str, Any]:
     if expected_version is None:
         return put_new(table, request_item(r))
-    return {
-        "Put": {
-            "TableName": table,
-            "Item": to_item(request_item(r)),
-            "ConditionExpression": "#v = :v",
-            "ExpressionAttributeNames": {"#v": "version"},
-            "ExpressionAttributeValues": {":v": to_value(expected_version)},
-        }
-    }
+    return put_versioned(table, request_item(r), expected_version)
 
 
 def extra_writes(table: str, record: RecordBase, extras: Extras) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo_audit import DynamoAuditLog
-from chalicelib.adapters.dynamo_codec import from_item, to_item, to_value
+from chalicelib.adapters.dynamo_codec import model_data, put_new, put_versioned
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.uploads import Upload, UploadState
@@ -23,7 +23,6 @@ from chalicelib.services.ports import Page
 SHARDS = 4
 STATUS_INDEX = "gsi1"
 OWNER_INDEX = "gsi2"
-_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "entity")
 
 
 def _shard(upload_id: str) -> int:
@@ -42,10 +41,7 @@ def _item(u: Upload) -> dict[str, Any]:
 
 
 def _upload(item: dict[str, Any]) -> Upload:
-    data = from_item(item)
-    for k in _KEY_FIELDS:
-        data.pop(k, None)
-    return Upload.model_validate(data)
+    return Upload.model_validate(model_data(item))
 
 
 class DynamoUploadRepository:
@@ -67,27 +63,13 @@ class DynamoUploadRepository:
         return _upload(item) if item else None
 
     def add(self, upload: Upload, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> AuditEntry:
-        put = {
-            "Put": {
-                "TableName": self.table,
-                "Item": to_item(_item(upload)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+        put = put_new(self.table, _item(upload))
         return self.audit.commit([put], draft, actor, meta)
 
     def save(
         self, upload: Upload, expected_version: int, draft: AuditDraft, actor: Principal, meta: RequestMeta
     ) -> AuditEntry:
-        put = {
-            "Put": {
-                "TableName": self.table,
-                "Item": to_item(_item(upload)),
-                "ConditionExpression": "#v = :expected",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":expected": to_value(expected_version)},
-            }
-        }
+        put = put_versioned(self.table, _item(upload), expected_version)
         return self.audit.commit([put], draft, actor, meta)
 
     def list_by_owner(self, owner_subject: str, *, limit: int, cursor: dict | None) -> Page[Upload]:
