@@ -153,7 +153,8 @@ def case_baseline(path: str) -> int:
 def _validate(path: str, spec_name: str, kind: str) -> int:
     from chalicelib.domain import intake_files
     from chalicelib.domain.intake_files import FileKind
-    from chalicelib.domain.sheets import LAYOUTS, headers, validate_rows
+    from chalicelib.domain.sheets import LAYOUTS, headers, validate_rows_parallel
+    from chalicelib.settings import get_settings
 
     spec = next(s for layout in LAYOUTS.values() for s in layout.sheets if s.name == spec_name)
     data = Path(path).read_bytes()
@@ -166,7 +167,7 @@ def _validate(path: str, spec_name: str, kind: str) -> int:
         if fk == FileKind.CSV
         else intake_files.read_xlsx(data, headers(spec))
     )
-    result = validate_rows(spec, table.headers, table.rows)
+    result = validate_rows_parallel(spec, table.headers, table.rows, workers=get_settings().intake_workers)
     errors = [i for i in result.issues if i.severity == "error"]
     if errors:
         raise SystemExit(f"unexpected row errors: {errors[:3]}")

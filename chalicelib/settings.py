@@ -60,6 +60,7 @@ class Settings:
     person_key_secret: bytes
     public_rate_per_second: float
     public_burst: int
+    intake_workers: int
 
 
 def _oidc_settings() -> OidcSettings:
@@ -107,4 +108,6 @@ def get_settings() -> Settings:
         person_key_secret=_env("PERSON_KEY_SECRET", "local-development-person-key").encode(),
         public_rate_per_second=float(_env("PUBLIC_RATE_PER_SECOND", "10")),
         public_burst=_int("PUBLIC_BURST", 60),
+        # Large sheets are validated in this many forked processes (the import function has 2 vCPUs).
+        intake_workers=_int("INTAKE_WORKERS", min(2, os.cpu_count() or 1)),
     )

@@ -75,6 +75,7 @@ def get_import_service():
         get_blob_store(),
         SqsJobQueue(IMPORT_JOBS_QUEUE),
         person_key_secret=s.person_key_secret,
+        workers=s.intake_workers,
     )
 
 

@@ -48,6 +48,14 @@ def _sentinels() -> frozenset[str]:
     return frozenset(codetables.empty_sentinels())
 
 
+@cache
+def blank_sentinels() -> frozenset[str]:
+    """The sentinels plus their full-width forms, for callers that blank stripped cells without NFKC."""
+    base = _sentinels()
+    wide = {s.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}) for s in base}
+    return frozenset(base | wide)
+
+
 Blank = BeforeValidator(blank_to_none)
 
 

@@ -47,7 +47,7 @@ from chalicelib.domain.sheets import (
     RowIssue,
     assemble,
     headers,
-    validate_rows,
+    validate_rows_parallel,
 )
 from chalicelib.domain.uploads import Upload
 from chalicelib.services.ports import BlobStore, ImportJobRepository, ImportScope, JobQueue, Page, RegistryRepository
@@ -82,7 +82,9 @@ class ImportService:
         person_key_secret: bytes,
         clock: Callable[[], datetime] = _utcnow,
         report_url_ttl: int = 900,
+        workers: int = 1,
     ):
+        self.workers = workers
         self.jobs = jobs
         self.registry = registry
         self.blobs = blobs
@@ -224,7 +226,7 @@ class ImportService:
         counts = JobCounts()
         try:
             for spec, table in tables:  # rows are read lazily: a syntax error deep in the file surfaces here
-                result = validate_rows(spec, table.headers, table.rows)
+                result = validate_rows_parallel(spec, table.headers, table.rows, workers=self.workers)
                 counts.rows += result.total
                 issues.extend(result.issues)
                 parsed_rows.extend(result.rows)

@@ -111,3 +111,20 @@ def test_rows_wider_than_the_header_and_a_zero_byte_file(client, platform, login
     pipe.pump()
     got = json.loads(client.http.get(f"/uploads/{ticket['upload']['upload_id']}", headers=login("county_yiwu")).body)
     assert got["state"] == "REJECTED" and "空" in got["reject_reason"]
+
+
+def test_parallel_validation_gives_the_sequential_result():
+    from chalicelib.domain import intake_files
+    from chalicelib.domain.sheets import ENTERPRISE_BASIC, headers, validate_rows, validate_rows_parallel
+
+    rows = [ent_row(uscc("91330782", f"MD{i:06d}"), f"企业{i}") for i in range(12_000)]
+    rows[7][ENT_HEADERS.index("成立日期")] = "2015-02-30"
+    rows[11_000][0] = "91330782677204726E"
+    data = csv_bytes(ENT_HEADERS, rows)
+    seq = validate_rows(ENTERPRISE_BASIC, ENT_HEADERS, intake_files.read_csv(data, headers(ENTERPRISE_BASIC)).rows)
+    par = validate_rows_parallel(
+        ENTERPRISE_BASIC, ENT_HEADERS, intake_files.read_csv(data, headers(ENTERPRISE_BASIC)).rows, workers=2
+    )
+    assert par.total == seq.total == 12_000
+    assert [(i.row, i.column, i.reason) for i in par.issues] == [(i.row, i.column, i.reason) for i in seq.issues]
+    assert [(r.row, r.key, r.values) for r in par.rows] == [(r.row, r.key, r.values) for r in seq.rows]
