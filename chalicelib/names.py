@@ -6,3 +6,4 @@ behind these names; a test checks that every queue an event handler listens to i
 
 UPLOAD_EVENTS_QUEUE = "cmsp-upload-events"
 IMPORT_JOBS_QUEUE = "cmsp-import-jobs"
+PERMIT_TASKS_QUEUE = "cmsp-permit-tasks"

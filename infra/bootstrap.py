@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra.declarations import DECLARATIONS, Bucket, Queue, Table
+from infra.declarations import DECLARATIONS, Bucket, Queue, StateMachine, Table
 
 
 def create_table(ddb: Any, t: Table) -> str:
@@ -91,6 +91,25 @@ def create_bucket(s3: Any, b: Bucket, queue_arns: dict[str, str], region: str) -
     return b.local_name
 
 
+def state_machine_definition(sm: StateMachine, queue_urls: dict[str, str], partition: str = "aws") -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent / "statemachines" / sm.definition).read_text("utf-8")
+    text = text.replace("${Partition}", partition)
+    for logical_id, url in queue_urls.items():
+        text = text.replace(f"${{{logical_id.removesuffix('Queue')}QueueUrl}}", url)
+    return text
+
+
+def create_state_machine(sfn: Any, sm: StateMachine, queue_urls: dict[str, str]) -> str:
+    return sfn.create_state_machine(
+        name=sm.local_name,
+        definition=state_machine_definition(sm, queue_urls),
+        roleArn="arn:aws:iam::123456789012:role/cmsp-local-stepfunctions",
+        type="STANDARD",
+    )["stateMachineArn"]
+
+
 def create_user_pool(idp: Any) -> dict[str, str]:
     up = DECLARATIONS.user_pool
     pool = idp.create_user_pool(
@@ -130,6 +149,10 @@ def bootstrap(
         queue_arns[q.logical_id] = info["arn"]
     for b in DECLARATIONS.buckets:
         env[b.env] = create_bucket(s3, b, queue_arns, region)
+    sfn = session.client("stepfunctions")
+    queue_urls = {q.logical_id: queues[q.name]["url"] for q in DECLARATIONS.queues}
+    for sm in DECLARATIONS.state_machines:
+        env[sm.env] = create_state_machine(sfn, sm, queue_urls)
     pool = create_user_pool(idp)
     issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool['pool_id']}"
     env.update(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chalicelib.domain.identity import TOKEN_ROLES
-from chalicelib.names import IMPORT_JOBS_QUEUE, UPLOAD_EVENTS_QUEUE
+from chalicelib.names import IMPORT_JOBS_QUEUE, PERMIT_TASKS_QUEUE, UPLOAD_EVENTS_QUEUE
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,22 @@ class UserPool:
 
 
 @dataclass(frozen=True)
+class StateMachine:
+    logical_id: str
+    env: str  # settings variable carrying the state machine's ARN
+    local_name: str
+    definition: str  # file under infra/statemachines/ (ASL, JSONPath only)
+    queues: tuple[str, ...] = ()  # Queue logical ids its tasks send to (substituted as ${<LogicalId>Url})
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
 class Declarations:
     tables: tuple[Table, ...]
     queues: tuple[Queue, ...]
     buckets: tuple[Bucket, ...]
     user_pool: UserPool
-    state_machines: tuple = field(default=())
+    state_machines: tuple[StateMachine, ...] = field(default=())
 
 
 MAIN_TABLE = Table(
@@ -140,6 +150,23 @@ IMPORT_JOBS = Queue(
     purpose="Import jobs: one message per accepted sheet upload",
 )
 
+PERMIT_TASKS = Queue(
+    logical_id="PermitTasksQueue",
+    name=PERMIT_TASKS_QUEUE,
+    visibility_timeout=180,
+    max_receive_count=5,
+    purpose="Steps of the permit workflow (checks, human-task tokens, issuing) sent by Step Functions",
+)
+
+PERMIT_WORKFLOW = StateMachine(
+    logical_id="PermitApplicationStateMachine",
+    env="PERMIT_STATE_MACHINE_ARN",
+    local_name="cmsp-permit-application",
+    definition="permit_application.asl.json",
+    queues=(PERMIT_TASKS.logical_id,),
+    purpose="施工许可申请审批（令第18号）",
+)
+
 UPLOAD_BUCKET = Bucket(
     logical_id="UploadBucket",
     env="UPLOAD_BUCKET",
@@ -159,9 +186,10 @@ USER_POOL = UserPool(
 
 DECLARATIONS = Declarations(
     tables=(MAIN_TABLE, AUDIT_TABLE),
-    queues=(UPLOAD_EVENTS, IMPORT_JOBS),
+    queues=(UPLOAD_EVENTS, IMPORT_JOBS, PERMIT_TASKS),
     buckets=(UPLOAD_BUCKET,),
     user_pool=USER_POOL,
+    state_machines=(PERMIT_WORKFLOW,),
 )
 
 

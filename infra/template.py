@@ -268,6 +268,18 @@ def role_policies(with_cognito: bool) -> list[dict[str, Any]]:
         },
         {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:HeadObject"], "Resource": buckets},
         {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["states:StartExecution", "states:DescribeExecution", "states:GetExecutionHistory"],
+            "Resource": [{"Ref": sm.logical_id} for sm in DECLARATIONS.state_machines]
+            + [
+                _sub(
+                    f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:${{{sm.logical_id}.Name}}:*"
+                )
+                for sm in DECLARATIONS.state_machines
+            ],
+        },
+        {"Effect": "Allow", "Action": ["states:SendTaskSuccess", "states:SendTaskFailure"], "Resource": "*"},
     ]
     if with_cognito:
         statements.append(
@@ -278,6 +290,56 @@ def role_policies(with_cognito: bool) -> list[dict[str, Any]]:
             }
         )
     return [{"PolicyName": "CmspRuntime", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]
+
+
+def state_machine_resources(sm) -> dict[str, Any]:
+    """The ASL file as DefinitionString; partition and queue URLs substituted by CloudFormation."""
+    definition = (Path(__file__).resolve().parent / "statemachines" / sm.definition).read_text("utf-8")
+    subs: dict[str, Any] = {"Partition": {"Ref": "AWS::Partition"}}
+    for q in sm.queues:
+        subs[f"{q.removesuffix('Queue')}QueueUrl"] = {"Ref": q}
+    role = f"{sm.logical_id}Role"
+    return {
+        role: {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "states.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "SendTasks",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": ["sqs:SendMessage"],
+                                    "Resource": [_arn(q) for q in sm.queues],
+                                },
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+        sm.logical_id: {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {
+                "StateMachineType": "STANDARD",
+                "DefinitionString": definition,
+                "DefinitionSubstitutions": subs,
+                "RoleArn": _arn(role),
+            },
+        },
+    }
 
 
 def public_rate_limit(limit_per_5_minutes: int = 1000) -> dict[str, Any]:
@@ -336,6 +398,8 @@ def public_rate_limit(limit_per_5_minutes: int = 1000) -> dict[str, Any]:
 def environment(with_cognito: bool) -> dict[str, Any]:
     up = DECLARATIONS.user_pool
     env: dict[str, Any] = {t.env: {"Ref": t.logical_id} for t in DECLARATIONS.tables}
+    for sm in DECLARATIONS.state_machines:
+        env[sm.env] = {"Ref": sm.logical_id}
     for b in DECLARATIONS.buckets:
         env[b.env] = {"Ref": b.logical_id}
     if with_cognito:
@@ -427,6 +491,8 @@ def build_merge_template(app: Any, *, identity: str = "cognito") -> dict[str, An
         resources.update(user_pool_resources())
     resources["DefaultRole"] = {"Properties": {"Policies": role_policies(with_cognito)}}
     resources.update(public_rate_limit())
+    for sm in DECLARATIONS.state_machines:
+        resources.update(state_machine_resources(sm))
     resources.update(sqs_event_overrides(app))
     parameters: dict[str, Any] = {
         "WebOrigin": {"Type": "String", "Default": "*", "Description": "Origin of the web UI (CORS)"},
