@@ -11,12 +11,14 @@ from chalicelib.entrypoints import (
     api_campaigns,
     api_credit,
     api_imports,
+    api_permits,
     api_public,
     api_registry,
     api_review,
     api_system,
     api_uploads,
     events_imports,
+    events_permits,
     events_uploads,
     schedules,
 )
@@ -34,9 +36,11 @@ for blueprint in (
     api_campaigns,
     api_credit,
     api_public,
+    api_permits,
     api_audit,
     events_uploads,
     events_imports,
+    events_permits,
     schedules,
 ):
     app.register_blueprint(blueprint.bp)

@@ -61,6 +61,8 @@ class Settings:
     public_rate_per_second: float
     public_burst: int
     intake_workers: int
+    permit_state_machine_arn: str
+    permit_timeouts: dict[str, int]
 
 
 def _oidc_settings() -> OidcSettings:
@@ -110,4 +112,11 @@ def get_settings() -> Settings:
         public_burst=_int("PUBLIC_BURST", 60),
         # Large sheets are validated in this many forked processes (the import function has 2 vCPUs).
         intake_workers=_int("INTAKE_WORKERS", min(2, os.cpu_count() or 1)),
+        permit_state_machine_arn=_env("PERMIT_STATE_MACHINE_ARN"),
+        # Seconds overrides of the statutory waits (demos and tests); empty = the statutory working days.
+        permit_timeouts={
+            k: _int(f"PERMIT_{k.upper()}_SECONDS", 0)
+            for k in ("review", "escalation", "completion")
+            if _int(f"PERMIT_{k.upper()}_SECONDS", 0)
+        },
     )

@@ -141,6 +141,20 @@ def get_public_service():
 
 
 @cache
+def get_permit_service():
+    from chalicelib.adapters.dynamo_permits import DynamoPermitStore, StepFunctionsWorkflow
+    from chalicelib.services.permits import PermitService
+
+    s = get_settings()
+    return PermitService(
+        DynamoPermitStore(s.main_table, get_audit_log()),
+        StepFunctionsWorkflow(s.permit_state_machine_arn),
+        get_registry_repository(),
+        timeouts=s.permit_timeouts,
+    )
+
+
+@cache
 def get_template_service():
     from chalicelib.services.templates import TemplateService
 
@@ -188,6 +202,7 @@ def reset() -> None:
         get_credit_store,
         get_credit_service,
         get_public_service,
+        get_permit_service,
         get_settings,
     ):
         fn.cache_clear()

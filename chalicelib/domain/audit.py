@@ -54,6 +54,12 @@ class AuditAction(StrEnum):
     CREDIT_RECTIFICATION_DECIDED = "CREDIT_RECTIFICATION_DECIDED"
     CREDIT_EXTENDED = "CREDIT_EXTENDED"
     BLACKLISTED = "BLACKLISTED"
+    PERMIT_APPLIED = "PERMIT_APPLIED"
+    PERMIT_CHECKED = "PERMIT_CHECKED"
+    PERMIT_WAITING = "PERMIT_WAITING"
+    PERMIT_RESUBMITTED = "PERMIT_RESUBMITTED"
+    PERMIT_DECIDED = "PERMIT_DECIDED"
+    PERMIT_ISSUED = "PERMIT_ISSUED"
 
 
 ACTION_LABELS: dict[AuditAction, str] = {
@@ -87,6 +93,12 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.CREDIT_RECTIFICATION_DECIDED: "审核信用修复",
     AuditAction.CREDIT_EXTENDED: "延长公开期限",
     AuditAction.BLACKLISTED: "列入黑名单",
+    AuditAction.PERMIT_APPLIED: "申请施工许可",
+    AuditAction.PERMIT_CHECKED: "施工许可条件检查",
+    AuditAction.PERMIT_WAITING: "等待办理",
+    AuditAction.PERMIT_RESUBMITTED: "补正后重新提交",
+    AuditAction.PERMIT_DECIDED: "作出许可决定",
+    AuditAction.PERMIT_ISSUED: "核发施工许可证",
 }
 
 

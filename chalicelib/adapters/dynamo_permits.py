@@ -1,0 +1,140 @@
+"""Permit applications, person locks and permit-number sequences in the main table.
+
+application   pk = "PERMIT#{id}", sk = "APP"      gsi2: "ORG#{applicant}" / "PERMIT#{applied_on}#{id}"
+                                                  gsi1 (officials, sparse while waiting on them): "PQ#{county}" / "{updated}#{id}"
+person lock   pk = "LOCK#PER#{person}", sk = "LOCK"  (attribute_not_exists: two applications racing, one wins)
+sequence      pk = "SEQ#PERMIT#{county}", sk = "{yyyymmdd}"  (ADD n: numbers are never handed out twice)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters import aws
+from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
+from chalicelib.adapters.dynamo_codec import model_data, put_new, put_versioned
+from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.identity import Principal
+from chalicelib.domain.permits import PermitApplication, PermitState
+
+
+def _item(app: PermitApplication) -> dict[str, Any]:
+    data = app.model_dump(mode="json")
+    data.update(
+        pk=f"PERMIT#{app.application_id}",
+        sk="APP",
+        entity="permit_application",
+        gsi2pk=f"ORG#{app.applicant_uscc}",
+        gsi2sk=f"PERMIT#{app.applied_on}#{app.application_id}",
+    )
+    if app.state in (PermitState.UNDER_REVIEW, PermitState.ESCALATED):
+        data.update(gsi1pk=f"PQ#{app.region_code}", gsi1sk=f"{app.updated_at}#{app.application_id}")
+    return data
+
+
+class DynamoPermitStore:
+    def __init__(self, main_table: str, audit: DynamoAuditLog):
+        self.table = main_table
+        self.audit = audit
+
+    @property
+    def _ddb(self):
+        return aws.client("dynamodb")
+
+    def get(self, application_id: str) -> PermitApplication | None:
+        item = self._ddb.get_item(
+            TableName=self.table, Key={"pk": {"S": f"PERMIT#{application_id}"}, "sk": {"S": "APP"}}, ConsistentRead=True
+        ).get("Item")
+        return PermitApplication.model_validate(model_data(item)) if item else None
+
+    def create(self, app: PermitApplication, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> None:
+        try:
+            self.audit.commit([put_new(self.table, _item(app))], draft, actor, meta)
+        except ConditionFailed:
+            raise Conflict("该施工许可申请已存在") from None
+
+    def save(
+        self,
+        app: PermitApplication,
+        expected_version: int,
+        draft: AuditDraft,
+        actor: Principal,
+        meta: RequestMeta,
+        *,
+        lock_persons: list[str] | None = None,
+    ) -> AuditEntry:
+        """Version-checked; `lock_persons` are locked to the project in the same transaction (or nothing is)."""
+        writes = [put_versioned(self.table, _item(app), expected_version)]
+        for person in lock_persons or []:
+            writes.append(
+                put_new(
+                    self.table,
+                    {
+                        "pk": f"LOCK#PER#{person}",
+                        "sk": "LOCK",
+                        "entity": "person_lock",
+                        "prj_num": app.prj_num,
+                        "application_id": app.application_id,
+                    },
+                )
+            )
+        return self.audit.commit(writes, draft, actor, meta)
+
+    def lock_holder(self, person: str) -> str | None:
+        item = self._ddb.get_item(
+            TableName=self.table, Key={"pk": {"S": f"LOCK#PER#{person}"}, "sk": {"S": "LOCK"}}, ConsistentRead=True
+        ).get("Item")
+        return item["prj_num"]["S"] if item else None
+
+    def next_sequence(self, county: str, day: str) -> int:
+        resp = self._ddb.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"SEQ#PERMIT#{county}"}, "sk": {"S": day}},
+            UpdateExpression="ADD n :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(resp["Attributes"]["n"]["N"])
+
+
+class StepFunctionsWorkflow:
+    """Start executions (deterministic names), answer task tokens, read the history for the project view."""
+
+    def __init__(self, state_machine_arn: str):
+        self.arn = state_machine_arn
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        import json
+
+        from botocore.exceptions import ClientError
+
+        try:
+            return aws.client("stepfunctions").start_execution(
+                stateMachineArn=self.arn, name=name, input=json.dumps(payload)
+            )["executionArn"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+                return self.execution_arn(name)
+            raise
+
+    def execution_arn(self, name: str) -> str:
+        return self.arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+    def succeed(self, token: str, output: dict[str, Any]) -> None:
+        import json
+
+        aws.client("stepfunctions").send_task_success(taskToken=token, output=json.dumps(output, ensure_ascii=False))
+
+    def history(self, name: str) -> dict[str, Any]:
+        client = aws.client("stepfunctions")
+        arn = self.execution_arn(name)
+        desc = client.describe_execution(executionArn=arn)
+        events = client.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        steps = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+        return {
+            "status": desc["status"],
+            "current_step": steps[-1] if steps else None,
+            "steps": steps,
+            "transitions": len(steps),
+        }

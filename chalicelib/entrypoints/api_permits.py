@@ -1,0 +1,113 @@
+"""Construction permit applications (施工许可): apply, follow the workflow, complete, decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from chalice import Blueprint
+from pydantic import BaseModel, Field
+
+from chalicelib.domain.identity import OFFICIAL_ROLES, Role
+from chalicelib.domain.permits import STATE_LABELS
+from chalicelib.entrypoints.http import Ctx, api_route
+from chalicelib.wiring import get_permit_service
+
+bp = Blueprint(__name__)
+
+
+class PermitApplyIn(BaseModel):
+    """施工许可申请"""
+
+    construction_uscc: str = Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", description="施工单位统一社会信用代码")
+    supervision_uscc: str | None = Field(default=None, pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+    project_manager: str = Field(pattern=r"^[0-9a-f]{24}$", description="项目经理（人员标识）")
+    chief_engineer: str | None = Field(default=None, pattern=r"^[0-9a-f]{24}$")
+    contract_price: Decimal = Field(ge=0, description="合同价格（万元）")
+    area: Decimal = Field(ge=0, description="建筑面积（平方米）")
+    exempt_reason: str | None = Field(default=None, max_length=500)
+
+
+class ResubmitIn(BaseModel):
+    version: int = Field(ge=1)
+    changes: dict[str, Any] = Field(default_factory=dict)
+
+
+class PermitDecisionIn(BaseModel):
+    version: int = Field(ge=1)
+    approved: bool
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class PermitView(BaseModel):
+    """施工许可申请（含流程进度）"""
+
+    application: dict[str, Any]
+    state_label: str
+    workflow: dict[str, Any] = Field(default_factory=dict, description="流程进度：当前步骤与历史")
+
+
+def _view(app, history=None) -> PermitView:
+    return PermitView(application=app.public_view(), state_label=STATE_LABELS[app.state], workflow=history or {})
+
+
+@api_route(
+    bp,
+    "/projects/{prj_num}/permit-applications",
+    "POST",
+    summary="申请施工许可",
+    tags=["施工许可"],
+    roles=[Role.ENTERPRISE],
+    body=PermitApplyIn,
+    response=PermitView,
+    status=201,
+)
+def apply_permit(ctx: Ctx, req: PermitApplyIn, prj_num: str):
+    return _view(get_permit_service().apply(ctx.user, ctx.meta, prj_num, req.model_dump()))
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}",
+    summary="施工许可申请与流程进度",
+    tags=["施工许可"],
+    roles=[Role.ENTERPRISE, *OFFICIAL_ROLES],
+    response=PermitView,
+)
+def get_permit(ctx: Ctx, application_id: str):
+    app, history = get_permit_service().get(ctx.user, application_id)
+    return _view(app, history)
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}/resubmit",
+    "POST",
+    summary="补正后重新提交",
+    tags=["施工许可"],
+    roles=[Role.ENTERPRISE],
+    body=ResubmitIn,
+    response=PermitView,
+)
+def resubmit_permit(ctx: Ctx, req: ResubmitIn, application_id: str):
+    return _view(
+        get_permit_service().resubmit(ctx.user, ctx.meta, application_id, version=req.version, changes=req.changes)
+    )
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}/decision",
+    "POST",
+    summary="作出许可决定",
+    tags=["施工许可"],
+    roles=[Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PROVINCE_OFFICIAL],
+    body=PermitDecisionIn,
+    response=PermitView,
+)
+def decide_permit(ctx: Ctx, req: PermitDecisionIn, application_id: str):
+    return _view(
+        get_permit_service().decide(
+            ctx.user, ctx.meta, application_id, version=req.version, approved=req.approved, reason=req.reason
+        )
+    )

@@ -1,0 +1,302 @@
+"""Construction permit applications on Step Functions: apply, automated checks, completion, review, issue."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.identity import Principal, Role, in_region_scope, system_principal
+from chalicelib.domain.permits import (
+    PermitApplication,
+    PermitState,
+    add_working_days,
+    check_preconditions,
+    decision_days,
+    permit_number,
+    rules,
+    seconds_until,
+)
+from chalicelib.domain.records import RecordType
+from chalicelib.services.ports import RegistryRepository
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+WORKFLOW = system_principal("permit-workflow")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PermitService:
+    def __init__(
+        self,
+        store: Any,
+        workflow: Any,
+        registry: RegistryRepository,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        timeouts: dict[str, int] | None = None,
+    ):
+        self.store = store
+        self.workflow = workflow
+        self.registry = registry
+        self.clock = clock
+        self.new_id = new_id
+        self.timeouts = timeouts or {}  # seconds overrides (tests, demos)
+
+    def _today(self) -> date:
+        return self.clock().astimezone(SHANGHAI).date()
+
+    def _draft(self, app: PermitApplication, before: PermitApplication | None, action: AuditAction, note: str = ""):
+        return AuditDraft(
+            target_type="permit_application",
+            target_id=app.application_id,
+            action=action,
+            target_region=app.region_code,
+            target_owner=app.applicant_uscc,
+            before=before.public_view() if before else None,
+            after=app.public_view(),
+            note=note or None,
+        )
+
+    # ---- applicant -----------------------------------------------------------------------------------------
+
+    def apply(self, p: Principal, meta: RequestMeta, prj_num: str, fields: dict[str, Any]) -> PermitApplication:
+        if p.role != Role.ENTERPRISE:
+            raise Forbidden("施工许可由建设单位（或受托企业）申请")
+        project = self.registry.get(RecordType.PROJECT, (prj_num,))
+        if project is None or project.owner_uscc != p.uscc:
+            raise NotFound("工程项目不存在")
+        now = self.clock()
+        app = PermitApplication(
+            application_id=self.new_id(),
+            prj_num=prj_num,
+            region_code=project.region_code or "",
+            applicant_uscc=p.uscc or "",
+            applied_on=self._today().isoformat(),
+            created_at=now.isoformat(),
+            updated_at=now.isoformat(),
+            **fields,
+        )
+        deadline = add_working_days(self._today(), decision_days(self._today()))
+        app = app.model_copy(update={"decision_deadline": deadline.isoformat()})
+        self.store.create(app, self._draft(app, None, AuditAction.PERMIT_APPLIED), p, meta)
+        limits = {
+            "review_seconds": self.timeouts.get("review", seconds_until(deadline, now.astimezone(SHANGHAI))),
+            "escalation_seconds": self.timeouts.get(
+                "escalation",
+                seconds_until(add_working_days(deadline, rules()["escalation_working_days"]), now.astimezone(SHANGHAI)),
+            ),
+            "completion_seconds": self.timeouts.get("completion", rules()["completion_window_days"] * 86400),
+        }
+        self.workflow.start(app.application_id, {"application_id": app.application_id, "limits": limits})
+        return app
+
+    def get(self, p: Principal, application_id: str) -> tuple[PermitApplication, dict[str, Any]]:
+        app = self.store.get(application_id)
+        if app is None:
+            raise NotFound("施工许可申请不存在")
+        if not (
+            (p.role == Role.ENTERPRISE and p.uscc == app.applicant_uscc)
+            or (p.is_official and in_region_scope(p, app.region_code))
+        ):
+            raise NotFound("施工许可申请不存在")
+        return app, self.workflow.history(application_id)
+
+    def resubmit(
+        self, p: Principal, meta: RequestMeta, application_id: str, *, version: int, changes: dict[str, Any]
+    ) -> PermitApplication:
+        """补正后重新提交: only while the workflow waits for completion; the checks run again."""
+        app, _ = self.get(p, application_id)
+        if p.role != Role.ENTERPRISE:
+            raise Forbidden()
+        if app.version != version:
+            raise Conflict("申请已被修改，请刷新后重试")
+        if app.state != PermitState.INCOMPLETE or app.task_step != "await_completion" or not app.task_token:
+            raise Conflict("当前状态不能补正重新提交")
+        allowed = {
+            "construction_uscc",
+            "supervision_uscc",
+            "project_manager",
+            "chief_engineer",
+            "contract_price",
+            "area",
+            "exempt_reason",
+        }
+        if set(changes) - allowed:
+            raise InvalidInput(f"不能修改：{'、'.join(sorted(set(changes) - allowed))}")
+        token = app.task_token
+        updated = app.model_copy(
+            update={
+                **changes,
+                "state": PermitState.SUBMITTED,
+                "task_token": None,
+                "task_step": None,
+                "version": app.version + 1,
+                "updated_at": self.clock().isoformat(),
+            }
+        )
+        updated = PermitApplication.model_validate(updated.model_dump())
+        self.store.save(updated, app.version, self._draft(updated, app, AuditAction.PERMIT_RESUBMITTED), p, meta)
+        self.workflow.succeed(token, {"resubmitted": True})
+        return updated
+
+    # ---- officials -------------------------------------------------------------------------------------------
+
+    def decide(
+        self, p: Principal, meta: RequestMeta, application_id: str, *, version: int, approved: bool, reason: str
+    ) -> PermitApplication:
+        app, _ = self.get(p, application_id)
+        if not p.is_official or p.role == Role.PROVINCE_ADMIN:
+            raise Forbidden("只有主管部门可以作出许可决定")
+        if app.state not in (PermitState.UNDER_REVIEW, PermitState.ESCALATED) or not app.task_token:
+            raise Conflict("当前状态不能作出许可决定")
+        if app.review_level == "city" and p.role == Role.COUNTY_OFFICIAL:
+            raise Forbidden("已逾期，由市级主管部门决定")
+        if app.version != version:
+            raise Conflict("申请已被修改，请刷新后重试")
+        token = app.task_token
+        updated = app.model_copy(
+            update={
+                "state": app.state if approved else PermitState.REJECTED,
+                "task_token": None,
+                "task_step": None,
+                "decided_by": p.display_name or p.username,
+                "decision_reason": reason,
+                "version": app.version + 1,
+                "updated_at": self.clock().isoformat(),
+            }
+        )
+        self.store.save(
+            updated,
+            app.version,
+            self._draft(updated, app, AuditAction.PERMIT_DECIDED, f"{'准予' if approved else '不予'}许可：{reason}"),
+            p,
+            meta,
+        )
+        self.workflow.succeed(token, {"approved": approved, "reason": reason})
+        return updated
+
+    # ---- workflow steps (SQS handler) -----------------------------------------------------------------------
+
+    def handle_task(self, task: dict[str, Any], meta: RequestMeta) -> None:
+        app = self.store.get(task["application_id"])
+        if app is None:
+            raise NotFound(f"施工许可申请{task['application_id']}不存在")
+        step = task["task"]
+        if step == "check":
+            self._check(app, task["token"], meta)
+        elif step == "await_completion":
+            self._park(app, task["token"], "await_completion", PermitState.INCOMPLETE, None, meta)
+        elif step == "review":
+            state = PermitState.ESCALATED if task.get("level") == "city" else PermitState.UNDER_REVIEW
+            self._park(app, task["token"], "review", state, task.get("level"), meta)
+        elif step == "issue":
+            self._issue(app, task["token"], meta)
+        else:
+            raise InvalidInput(f"未知的流程步骤{step}")
+
+    def _records(self, app: PermitApplication) -> dict[str, Any]:
+        get = self.registry.get
+        return {
+            "project": get(RecordType.PROJECT, (app.prj_num,)),
+            "construction": get(RecordType.ENTERPRISE, (app.construction_uscc,)),
+            "manager": get(RecordType.PERSON, (app.project_manager, app.construction_uscc)),
+            "supervision": get(RecordType.ENTERPRISE, (app.supervision_uscc,)) if app.supervision_uscc else None,
+            "chief": get(RecordType.PERSON, (app.chief_engineer, app.supervision_uscc or ""))
+            if app.chief_engineer
+            else None,
+        }
+
+    def _check(self, app: PermitApplication, token: str, meta: RequestMeta) -> None:
+        missing = check_preconditions(
+            app, **self._records(app), manager_locked_by=self.store.lock_holder(app.project_manager), on=self._today()
+        )
+        state = PermitState.SUBMITTED if not missing else PermitState.INCOMPLETE
+        updated = app.model_copy(
+            update={
+                "missing": missing,
+                "state": state,
+                "version": app.version + 1,
+                "updated_at": self.clock().isoformat(),
+            }
+        )
+        self.store.save(
+            updated,
+            app.version,
+            self._draft(updated, app, AuditAction.PERMIT_CHECKED, "；".join(missing) or "条件齐备"),
+            WORKFLOW,
+            meta,
+        )
+        self.workflow.succeed(token, {"ok": not missing, "missing": missing})
+
+    def _park(
+        self, app: PermitApplication, token: str, step: str, state: PermitState, level: str | None, meta: RequestMeta
+    ) -> None:
+        """A human step: keep its token on our side (never mailed, never returned) until the person acts."""
+        if app.task_token == token:
+            return  # a redelivered message
+        updated = app.model_copy(
+            update={
+                "task_token": token,
+                "task_step": step,
+                "state": state,
+                "review_level": level or app.review_level,
+                "version": app.version + 1,
+                "updated_at": self.clock().isoformat(),
+            }
+        )
+        self.store.save(
+            updated, app.version, self._draft(updated, app, AuditAction.PERMIT_WAITING, step), WORKFLOW, meta
+        )
+
+    def _issue(self, app: PermitApplication, token: str, meta: RequestMeta) -> None:
+        if app.state == PermitState.ISSUED:
+            self.workflow.succeed(token, {"ok": True, "permit_no": app.permit_no})
+            return
+        today = self._today()
+        number = permit_number(
+            app.region_code, today, self.store.next_sequence(app.region_code, today.strftime("%Y%m%d"))
+        )
+        persons = [app.project_manager] + ([app.chief_engineer] if app.chief_engineer else [])
+        issued = app.model_copy(
+            update={
+                "state": PermitState.ISSUED,
+                "permit_no": number,
+                "issued_on": today.isoformat(),
+                "version": app.version + 1,
+                "updated_at": self.clock().isoformat(),
+            }
+        )
+        try:
+            self.store.save(
+                issued,
+                app.version,
+                self._draft(issued, app, AuditAction.PERMIT_ISSUED, number),
+                WORKFLOW,
+                meta,
+                lock_persons=persons,
+            )
+        except Conflict:
+            # A person lock was taken by another project in the meantime: back to the applicant, nothing issued.
+            missing = ["项目经理或总监理工程师已被其他在建项目锁定，请更换人员后重新提交"]
+            blocked = app.model_copy(
+                update={
+                    "missing": missing,
+                    "state": PermitState.INCOMPLETE,
+                    "version": app.version + 1,
+                    "updated_at": self.clock().isoformat(),
+                }
+            )
+            self.store.save(
+                blocked, app.version, self._draft(blocked, app, AuditAction.PERMIT_CHECKED, missing[0]), WORKFLOW, meta
+            )
+            self.workflow.succeed(token, {"ok": False, "missing": missing})
+            return
+        self.workflow.succeed(token, {"ok": True, "permit_no": number})

@@ -1,0 +1,231 @@
+"""The construction permit workflow on Step Functions (moto executes it): checks, completion, review, escalation,
+issue with person locks. Step Functions runs in moto's background threads; the test pumps the task queue."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, date, datetime
+
+import pytest
+
+from chalicelib.names import PERMIT_TASKS_QUEUE
+from infra.local.pumps import SqsPoller
+from tests.integration.test_imports import USCC_YIWU, id_card
+from tests.integration.test_review import JSON, body, decide, submitted_enterprise
+
+
+@pytest.fixture
+def permits(client, platform, login, monkeypatch):
+    """A confirmed construction enterprise (义乌示范), a confirmed 一级建造师 of it, and confirmed projects."""
+    from chalicelib import wiring
+    from chalicelib.domain.person import RegisteredPerson, Registration, person_key
+    from chalicelib.domain.project import Project
+    from chalicelib.domain.records import Provenance, RecordSource, RecordState
+
+    rec = submitted_enterprise(client, platform, login)
+    assert decide(client, login("county_yiwu"), rec["version"]).status_code == 200
+    # certificates valid today (the shared fixture's are 2015-era ones)
+    from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+    from chalicelib.domain.identity import system_principal
+    from chalicelib.domain.records import RecordType
+
+    repo = wiring.get_registry_repository()
+    ent = repo.get(RecordType.ENTERPRISE, (USCC_YIWU,))
+    cert = ent.qualifications[0].model_copy(update={"valid_until": date(2030, 1, 1)})
+    lic = ent.safety_licence.model_copy(update={"valid_until": date(2030, 1, 1)})
+    renewed = ent.model_copy(update={"qualifications": [cert], "safety_licence": lic, "version": ent.version + 1})
+    repo.save(
+        renewed,
+        ent.version,
+        AuditDraft(target_type="enterprise", target_id=USCC_YIWU, action=AuditAction.RECORD_IMPORTED),
+        system_principal("t"),
+        RequestMeta(),
+    )
+    now = datetime.now(UTC).isoformat()
+    prov = Provenance(source=RecordSource.LEGACY_IMPORT, entered_by="t", entered_org="330000", entered_at=now)
+    secret = wiring.get_settings().person_key_secret
+    people = {}
+    for name, first17, state in (
+        ("李建华", "33078219750312001", RecordState.CONFIRMED),
+        ("王未审", "33078219800101003", RecordState.SUBMITTED),
+    ):
+        idn = id_card(first17)
+        key = person_key("1", idn, secret)
+        people[name] = key
+        wiring.get_registry_repository().insert_batch(
+            [
+                RegisteredPerson(
+                    person_key=key,
+                    employer_uscc=USCC_YIWU,
+                    employer_name="义乌市示范建设有限公司",
+                    name=name,
+                    id_no=idn,
+                    registrations=[
+                        Registration(reg_type="JZS1", specialties=["建筑工程"], valid_until=date(2030, 1, 1))
+                    ],
+                    state=state,
+                    provenance=prov,
+                    created_at=now,
+                    updated_at=now,
+                    region_code="330782",
+                    owner_uscc=USCC_YIWU,
+                )
+            ]
+        )
+    projects = []
+    for i in range(2):
+        prj = f"33078215031{i}0001"
+        projects.append(prj)
+        wiring.get_registry_repository().insert_batch(
+            [
+                Project(
+                    prj_num=prj,
+                    name=f"义乌市某小区{i + 1}期工程",
+                    location_region="330782",
+                    state=RecordState.CONFIRMED,
+                    provenance=prov,
+                    created_at=now,
+                    updated_at=now,
+                    region_code="330782",
+                    owner_uscc=USCC_YIWU,
+                )
+            ]
+        )
+    from app import app
+
+    info = platform["queues"][PERMIT_TASKS_QUEUE]
+    poller = SqsPoller(
+        name="on_permit_task",
+        handler=app.handler_map["on_permit_task"],
+        sqs=platform["session"].client("sqs"),
+        queue_url=info["url"],
+        queue_arn=info["arn"],
+        batch_size=5,
+        region="us-east-1",
+        stop=threading.Event(),
+        retry_backoff_seconds=0,
+        wait_seconds=0,
+    )
+    return {"people": people, "projects": projects, "poller": poller}
+
+
+def pump_until(client, login, permits, app_id, predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    view = None
+    while time.monotonic() < deadline:
+        permits["poller"].poll_once()
+        view = body(client.http.get(f"/permit-applications/{app_id}", headers=login("county_yiwu")))
+        if predicate(view):
+            return view
+        time.sleep(0.05)
+    raise AssertionError(f"condition not reached; last view: {json.dumps(view, ensure_ascii=False)[:1500]}")
+
+
+def apply(client, login, prj, manager, price="800", area="5000"):
+    r = client.http.post(
+        f"/projects/{prj}/permit-applications",
+        headers={**JSON, **login("ent_yiwu")},
+        body=json.dumps(
+            {"construction_uscc": USCC_YIWU, "project_manager": manager, "contract_price": price, "area": area}
+        ),
+    )
+    assert r.status_code == 201, r.body
+    return body(r)["application"]["application_id"]
+
+
+def test_failing_check_then_fixed_then_approved_and_issued(client, platform, login, permits):
+    app_id = apply(client, login, permits["projects"][0], permits["people"]["王未审"])
+    v = pump_until(client, login, permits, app_id, lambda v: v["application"]["task_step"] == "await_completion")
+    assert v["application"]["state"] == "INCOMPLETE"
+    assert v["application"]["missing"] == ["项目经理不是施工单位已确认的注册人员"]
+    assert "task_token" not in v["application"]  # the token never leaves the server
+    r = client.http.post(
+        f"/permit-applications/{app_id}/resubmit",
+        headers={**JSON, **login("ent_yiwu")},
+        body=json.dumps(
+            {"version": v["application"]["version"], "changes": {"project_manager": permits["people"]["李建华"]}}
+        ),
+    )
+    assert r.status_code == 200, r.body
+    v = pump_until(
+        client,
+        login,
+        permits,
+        app_id,
+        lambda v: v["application"]["state"] == "UNDER_REVIEW" and v["application"]["task_step"] == "review",
+    )
+    assert v["application"]["missing"] == []
+    assert decide_permit(client, login("county_xihu"), app_id, v, True).status_code == 404
+    assert decide_permit(client, login("county_yiwu"), app_id, v, True).status_code == 200
+    v = pump_until(client, login, permits, app_id, lambda v: v["workflow"]["status"] == "SUCCEEDED")
+    a = v["application"]
+    assert a["state"] == "ISSUED"
+    assert a["permit_no"].startswith("330782" + date.today().strftime("%Y%m%d")) and len(a["permit_no"]) == 18
+    assert v["workflow"]["current_step"] == "Issued"
+    assert v["workflow"]["transitions"] <= 20  # the happy path with one completion round stays within budget
+    from chalicelib import wiring
+
+    assert wiring.get_permit_service().store.lock_holder(permits["people"]["李建华"]) == permits["projects"][0]
+
+
+def decide_permit(client, headers, app_id, view, approved, reason="材料齐全，符合条件"):
+    return client.http.post(
+        f"/permit-applications/{app_id}/decision",
+        headers={**JSON, **headers},
+        body=json.dumps({"version": view["application"]["version"], "approved": approved, "reason": reason}),
+    )
+
+
+def test_rejection_ends_the_workflow(client, platform, login, permits):
+    app_id = apply(client, login, permits["projects"][0], permits["people"]["李建华"])
+    v = pump_until(client, login, permits, app_id, lambda v: v["application"]["task_step"] == "review")
+    assert decide_permit(client, login("ent_yiwu"), app_id, v, False).status_code == 403
+    assert decide_permit(client, login("county_yiwu"), app_id, v, False, "施工图未经审查").status_code == 200
+    v = pump_until(client, login, permits, app_id, lambda v: v["workflow"]["status"] == "SUCCEEDED")
+    assert v["application"]["state"] == "REJECTED" and v["workflow"]["current_step"] == "Rejected"
+    again = decide_permit(client, login("county_yiwu"), app_id, v, True)
+    assert again.status_code == 409  # a decided application does not take a second decision
+
+
+def test_review_timeout_escalates_to_the_city(client, platform, login, permits, monkeypatch):
+    from chalicelib import wiring
+
+    monkeypatch.setenv("PERMIT_REVIEW_SECONDS", "1")
+    wiring.reset()
+    app_id = apply(client, login, permits["projects"][0], permits["people"]["李建华"])
+    v = pump_until(
+        client,
+        login,
+        permits,
+        app_id,
+        lambda v: v["application"]["state"] == "ESCALATED" and v["application"]["task_step"] == "review",
+    )
+    assert v["application"]["review_level"] == "city"
+    assert "EscalatedReview" in v["workflow"]["steps"]
+    assert decide_permit(client, login("county_yiwu"), app_id, v, True).status_code == 403
+    assert decide_permit(client, login("city_jinhua"), app_id, v, True).status_code == 200
+    v = pump_until(client, login, permits, app_id, lambda v: v["workflow"]["status"] == "SUCCEEDED")
+    assert v["application"]["state"] == "ISSUED"
+
+
+def test_two_applications_racing_for_one_project_manager(client, platform, login, permits):
+    manager = permits["people"]["李建华"]
+    a = apply(client, login, permits["projects"][0], manager)
+    b = apply(client, login, permits["projects"][1], manager)
+    va = pump_until(client, login, permits, a, lambda v: v["application"]["task_step"] == "review")
+    vb = pump_until(client, login, permits, b, lambda v: v["application"]["task_step"] == "review")
+    assert decide_permit(client, login("county_yiwu"), a, va, True).status_code == 200
+    assert decide_permit(client, login("county_yiwu"), b, vb, True).status_code == 200
+
+    def settled(v):
+        return v["application"]["state"] == "ISSUED" or v["application"]["task_step"] == "await_completion"
+
+    va = pump_until(client, login, permits, a, settled)
+    vb = pump_until(client, login, permits, b, settled)
+    states = sorted([va["application"]["state"], vb["application"]["state"]])
+    assert states == ["INCOMPLETE", "ISSUED"]
+    loser = va if va["application"]["state"] == "INCOMPLETE" else vb
+    assert "锁定" in loser["application"]["missing"][0]
+    assert loser["application"]["permit_no"] is None
