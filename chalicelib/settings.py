@@ -62,6 +62,7 @@ class Settings:
     public_burst: int
     intake_workers: int
     permit_state_machine_arn: str
+    public_base_url: str
     permit_timeouts: dict[str, int]
 
 
@@ -113,6 +114,7 @@ def get_settings() -> Settings:
         # Large sheets are validated in this many forked processes (the import function has 2 vCPUs).
         intake_workers=_int("INTAKE_WORKERS", min(2, os.cpu_count() or 1)),
         permit_state_machine_arn=_env("PERMIT_STATE_MACHINE_ARN"),
+        public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         # Seconds overrides of the statutory waits (demos and tests); empty = the statutory working days.
         permit_timeouts={
             k: _int(f"PERMIT_{k.upper()}_SECONDS", 0)

@@ -150,8 +150,17 @@ def get_permit_service():
         DynamoPermitStore(s.main_table, get_audit_log()),
         StepFunctionsWorkflow(s.permit_state_machine_arn),
         get_registry_repository(),
+        get_blob_store(),
+        verify_base_url=s.public_base_url,
         timeouts=s.permit_timeouts,
     )
+
+
+@cache
+def get_permit_documents():
+    from chalicelib.services.permits import PermitDocuments
+
+    return PermitDocuments(get_permit_service())
 
 
 @cache
@@ -203,6 +212,7 @@ def reset() -> None:
         get_credit_service,
         get_public_service,
         get_permit_service,
+        get_permit_documents,
         get_settings,
     ):
         fn.cache_clear()

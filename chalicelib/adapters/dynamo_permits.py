@@ -66,6 +66,15 @@ class DynamoPermitStore:
     ) -> AuditEntry:
         """Version-checked; `lock_persons` are locked to the project in the same transaction (or nothing is)."""
         writes = [put_versioned(self.table, _item(app), expected_version)]
+        if app.state == PermitState.ISSUED and app.verification_id and lock_persons is not None:
+            # public lookups: one GetItem for the pointer, one for the application
+            for key in (f"PVERIFY#{app.verification_id}", f"PERMITNO#{app.permit_no}"):
+                writes.append(
+                    put_new(
+                        self.table,
+                        {"pk": key, "sk": "REF", "entity": "permit_ref", "application_id": app.application_id},
+                    )
+                )
         for person in lock_persons or []:
             writes.append(
                 put_new(
@@ -80,6 +89,36 @@ class DynamoPermitStore:
                 )
             )
         return self.audit.commit(writes, draft, actor, meta)
+
+    def release_locks(
+        self,
+        app: PermitApplication,
+        expected_version: int,
+        draft: AuditDraft,
+        actor: Principal,
+        meta: RequestMeta,
+        persons: list[str],
+    ) -> AuditEntry:
+        writes = [put_versioned(self.table, _item(app), expected_version)]
+        for person in persons:
+            writes.append(
+                {
+                    "Delete": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": f"LOCK#PER#{person}"}, "sk": {"S": "LOCK"}},
+                        "ConditionExpression": "prj_num = :p",
+                        "ExpressionAttributeValues": {":p": {"S": app.prj_num}},
+                    }
+                }
+            )
+        return self.audit.commit(writes, draft, actor, meta)
+
+    def resolve(self, kind: str, value: str) -> PermitApplication | None:
+        """Public verification: PVERIFY#{id} or PERMITNO#{number} -> the application (2 GetItems)."""
+        ref = self._ddb.get_item(TableName=self.table, Key={"pk": {"S": f"{kind}#{value}"}, "sk": {"S": "REF"}}).get(
+            "Item"
+        )
+        return self.get(ref["application_id"]["S"]) if ref else None
 
     def lock_holder(self, person: str) -> str | None:
         item = self._ddb.get_item(

@@ -60,6 +60,8 @@ class AuditAction(StrEnum):
     PERMIT_RESUBMITTED = "PERMIT_RESUBMITTED"
     PERMIT_DECIDED = "PERMIT_DECIDED"
     PERMIT_ISSUED = "PERMIT_ISSUED"
+    PERMIT_PRINTED = "PERMIT_PRINTED"
+    PERMIT_COMPLETED = "PERMIT_COMPLETED"
 
 
 ACTION_LABELS: dict[AuditAction, str] = {
@@ -99,6 +101,8 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.PERMIT_RESUBMITTED: "补正后重新提交",
     AuditAction.PERMIT_DECIDED: "作出许可决定",
     AuditAction.PERMIT_ISSUED: "核发施工许可证",
+    AuditAction.PERMIT_PRINTED: "打印施工许可证",
+    AuditAction.PERMIT_COMPLETED: "竣工验收备案",
 }
 
 

@@ -27,6 +27,7 @@ class PermitState(StrEnum):
     UNDER_REVIEW = "UNDER_REVIEW"  # 主管部门审查中
     ESCALATED = "ESCALATED"  # 逾期，上级主管部门审查中
     ISSUED = "ISSUED"  # 已发证
+    COMPLETED = "COMPLETED"  # 已竣工验收备案
     REJECTED = "REJECTED"  # 不予许可
     ABANDONED = "ABANDONED"  # 逾期未补正
     FAILED = "FAILED"  # 流程异常
@@ -38,6 +39,7 @@ STATE_LABELS = {
     PermitState.UNDER_REVIEW: "审查中",
     PermitState.ESCALATED: "已提交上级审查",
     PermitState.ISSUED: "已发证",
+    PermitState.COMPLETED: "已竣工验收备案",
     PermitState.REJECTED: "不予许可",
     PermitState.ABANDONED: "逾期未补正",
     PermitState.FAILED: "流程异常",
@@ -47,6 +49,7 @@ STATE_LABELS = {
 class PermitApplication(BaseModel):
     application_id: str
     prj_num: str
+    project_name: str | None = None
     region_code: str
     applicant_uscc: str
     construction_uscc: str = Field(description="施工单位")
@@ -66,6 +69,10 @@ class PermitApplication(BaseModel):
     decision_deadline: str | None = None
     permit_no: str | None = None
     issued_on: str | None = None
+    verification_id: str | None = None  # unguessable; printed as the QR code, resolved by the public API
+    prints: int = 0
+    completion_no: str | None = None
+    completed_on: str | None = None
     decided_by: str | None = None
     decision_reason: str | None = None
     created_at: str

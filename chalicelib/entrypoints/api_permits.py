@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field
 from chalicelib.domain.identity import OFFICIAL_ROLES, Role
 from chalicelib.domain.permits import STATE_LABELS
 from chalicelib.entrypoints.http import Ctx, api_route
-from chalicelib.wiring import get_permit_service
+from chalicelib.wiring import get_permit_documents, get_permit_service
 
 bp = Blueprint(__name__)
 
@@ -109,5 +110,61 @@ def decide_permit(ctx: Ctx, req: PermitDecisionIn, application_id: str):
     return _view(
         get_permit_service().decide(
             ctx.user, ctx.meta, application_id, version=req.version, approved=req.approved, reason=req.reason
+        )
+    )
+
+
+class CertificateQuery(BaseModel):
+    which: str = Field(default="正本", alias="copy", pattern=r"^(正本|副本)$", description="正本 或 副本")
+
+
+class CertificateLink(BaseModel):
+    """施工许可证PDF下载链接（15分钟内有效）"""
+
+    url: str
+    reprint: bool
+    permit_no: str
+
+
+class CompletionIn(BaseModel):
+    """竣工验收备案"""
+
+    version: int = Field(ge=1)
+    completion_no: str = Field(min_length=4, max_length=50, description="竣工验收备案编号")
+    completed_on: date
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}/certificate",
+    summary="打印施工许可证（PDF，含二维码）",
+    tags=["施工许可"],
+    roles=[Role.ENTERPRISE, *OFFICIAL_ROLES],
+    query=CertificateQuery,
+    response=CertificateLink,
+)
+def print_certificate(ctx: Ctx, q: CertificateQuery, application_id: str):
+    return CertificateLink(**get_permit_documents().certificate(ctx.user, ctx.meta, application_id, copy=q.which))
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}/completion",
+    "POST",
+    summary="竣工验收备案（释放人员锁定）",
+    tags=["施工许可"],
+    roles=[Role.ENTERPRISE],
+    body=CompletionIn,
+    response=PermitView,
+)
+def complete_permit(ctx: Ctx, req: CompletionIn, application_id: str):
+    return _view(
+        get_permit_documents().complete(
+            ctx.user,
+            ctx.meta,
+            application_id,
+            version=req.version,
+            completion_no=req.completion_no,
+            completed_on=req.completed_on,
         )
     )

@@ -30,7 +30,7 @@ from chalicelib.services.public import (
     PublicProject,
 )
 from chalicelib.settings import get_settings
-from chalicelib.wiring import get_public_service
+from chalicelib.wiring import get_permit_documents, get_public_service
 
 bp = Blueprint(__name__)
 TAG = "公众查询"
@@ -305,6 +305,37 @@ def public_blacklist(ctx: Ctx, q: PageQuery):
     _limit(ctx)
     page = get_public_service().blacklist(limit=q.limit, cursor=decode_cursor(q.cursor))
     return cached(BlacklistPage(items=page.items, cursor=encode_cursor(page.cursor)))
+
+
+class PermitVerifyQuery(BaseModel):
+    vid: str | None = Field(default=None, min_length=8, max_length=64, description="证书二维码中的核验码")
+    permit_no: str | None = Field(default=None, pattern=r"^\d{18}$", description="施工许可证编号")
+
+
+class PermitVerification(BaseModel):
+    """施工许可证核验结果"""
+
+    permit_no: str
+    prj_num: str
+    project_name: str | None
+    construction_uscc: str
+    issued_on: str | None
+    region_code: str
+    status: str
+
+
+@api_route(
+    bp,
+    "/public/permits/verify",
+    summary="施工许可证核验（二维码核验码或证书编号）",
+    tags=[TAG],
+    roles=None,
+    query=PermitVerifyQuery,
+    response=PermitVerification,
+)
+def public_permit_verify(ctx: Ctx, q: PermitVerifyQuery):
+    _limit(ctx)
+    return cached(PermitVerification(**get_permit_documents().verify(vid=q.vid, permit_no=q.permit_no)))
 
 
 @api_route(bp, "/public/openapi.json", summary="公众查询接口说明（OpenAPI）", tags=["系统"], roles=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -38,12 +39,16 @@ class PermitService:
         store: Any,
         workflow: Any,
         registry: RegistryRepository,
+        blobs: Any = None,
         *,
+        verify_base_url: str = "",
         clock: Callable[[], datetime] = _utcnow,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         timeouts: dict[str, int] | None = None,
     ):
         self.store = store
+        self.blobs = blobs
+        self.verify_base_url = verify_base_url
         self.workflow = workflow
         self.registry = registry
         self.clock = clock
@@ -78,6 +83,7 @@ class PermitService:
             application_id=self.new_id(),
             prj_num=prj_num,
             region_code=project.region_code or "",
+            project_name=getattr(project, "name", None),
             applicant_uscc=p.uscc or "",
             applied_on=self._today().isoformat(),
             created_at=now.isoformat(),
@@ -270,6 +276,7 @@ class PermitService:
                 "state": PermitState.ISSUED,
                 "permit_no": number,
                 "issued_on": today.isoformat(),
+                "verification_id": secrets.token_urlsafe(18),
                 "version": app.version + 1,
                 "updated_at": self.clock().isoformat(),
             }
@@ -300,3 +307,106 @@ class PermitService:
             self.workflow.succeed(token, {"ok": False, "missing": missing})
             return
         self.workflow.succeed(token, {"ok": True, "permit_no": number})
+
+
+class PermitDocuments:
+    """Printing the certificate, completion filing, and the public verification of a permit."""
+
+    def __init__(self, service: PermitService):
+        self.s = service
+
+    def certificate(self, p: Principal, meta: RequestMeta, application_id: str, *, copy: str) -> dict[str, Any]:
+        """Print 正本 or 副本; every print is audited and every print after the first is marked as a reprint."""
+        app, _ = self.s.get(p, application_id)
+        if app.state not in (PermitState.ISSUED, PermitState.COMPLETED) or not app.permit_no:
+            raise Conflict("施工许可证尚未核发，不能打印")
+        if copy not in ("正本", "副本"):
+            raise InvalidInput("copy 应为 正本 或 副本")
+        from chalicelib.domain.certificate import render_permit_pdf
+
+        reg = self.s.registry
+        construction = reg.get(RecordType.ENTERPRISE, (app.construction_uscc,))
+        manager = reg.get(RecordType.PERSON, (app.project_manager, app.construction_uscc))
+        project = reg.get(RecordType.PROJECT, (app.prj_num,))
+        supervision = reg.get(RecordType.ENTERPRISE, (app.supervision_uscc,)) if app.supervision_uscc else None
+        chief = (
+            reg.get(RecordType.PERSON, (app.chief_engineer, app.supervision_uscc or "")) if app.chief_engineer else None
+        )
+        fields = {
+            "permit_no": app.permit_no,
+            "project_name": app.project_name,
+            "prj_num": app.prj_num,
+            "address": getattr(project, "address", None),
+            "build_unit": getattr(project, "build_corp_name", None),
+            "scale": f"{app.area}平方米",
+            "contract_price": str(app.contract_price),
+            "construction_unit": getattr(construction, "name", None),
+            "project_manager": getattr(manager, "name", None),
+            "supervision_unit": getattr(supervision, "name", None),
+            "chief_engineer": getattr(chief, "name", None),
+            "issuer": f"{app.region_code}住房和城乡建设主管部门",
+            "issued_on": app.issued_on,
+        }
+        url = f"{self.s.verify_base_url}/public/permits/verify?vid={app.verification_id}"
+        pdf = render_permit_pdf(fields, copy=copy, verify_url=url, reprint=app.prints)
+        key = f"exports/permits/{app.application_id}/{app.prints + 1}-{copy}.pdf"
+        self.s.blobs.put(key, pdf, "application/pdf")
+        printed = app.model_copy(
+            update={"prints": app.prints + 1, "version": app.version + 1, "updated_at": self.s.clock().isoformat()}
+        )
+        note = f"打印{copy}" + (f"（补打第{app.prints}次）" if app.prints else "")
+        self.s.store.save(printed, app.version, self.s._draft(printed, app, AuditAction.PERMIT_PRINTED, note), p, meta)
+        return {
+            "url": self.s.blobs.presign_get(key, f"施工许可证-{app.permit_no}-{copy}.pdf", 900),
+            "reprint": app.prints > 0,
+            "permit_no": app.permit_no,
+        }
+
+    def complete(
+        self,
+        p: Principal,
+        meta: RequestMeta,
+        application_id: str,
+        *,
+        version: int,
+        completion_no: str,
+        completed_on: date,
+    ) -> PermitApplication:
+        """竣工验收备案: the project is closed and the project manager and chief engineer are free again."""
+        app, _ = self.s.get(p, application_id)
+        if p.role != Role.ENTERPRISE:
+            raise Forbidden("竣工验收备案由建设单位（或受托企业）办理")
+        if app.state != PermitState.ISSUED:
+            raise Conflict("只有已发证的项目可以办理竣工验收备案")
+        if app.version != version:
+            raise Conflict("申请已被修改，请刷新后重试")
+        done = app.model_copy(
+            update={
+                "state": PermitState.COMPLETED,
+                "completion_no": completion_no,
+                "completed_on": completed_on.isoformat(),
+                "version": app.version + 1,
+                "updated_at": self.s.clock().isoformat(),
+            }
+        )
+        persons = [app.project_manager] + ([app.chief_engineer] if app.chief_engineer else [])
+        self.s.store.release_locks(
+            done, app.version, self.s._draft(done, app, AuditAction.PERMIT_COMPLETED, completion_no), p, meta, persons
+        )
+        return done
+
+    def verify(self, *, vid: str | None, permit_no: str | None) -> dict[str, Any]:
+        if not vid and not permit_no:
+            raise InvalidInput("请提供核验码（vid）或施工许可证编号（permit_no）")
+        app = self.s.store.resolve("PVERIFY", vid) if vid else self.s.store.resolve("PERMITNO", permit_no or "")
+        if app is None or app.state not in (PermitState.ISSUED, PermitState.COMPLETED):
+            raise NotFound("未找到该施工许可证")
+        return {
+            "permit_no": app.permit_no,
+            "prj_num": app.prj_num,
+            "project_name": app.project_name,
+            "construction_uscc": app.construction_uscc,
+            "issued_on": app.issued_on,
+            "region_code": app.region_code,
+            "status": "有效" if app.state == PermitState.ISSUED else "已竣工验收备案",
+        }

@@ -187,6 +187,7 @@ class LocalPlatform:
         )
         os.environ.update(stage_environment("local"))
         os.environ.update(out["env"])
+        os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)  # printed on certificates' QR codes
         os.environ.update(self.extra_env)
         if self.demo:
             from infra.local.demo import seed_demo

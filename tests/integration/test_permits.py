@@ -229,3 +229,53 @@ def test_two_applications_racing_for_one_project_manager(client, platform, login
     loser = va if va["application"]["state"] == "INCOMPLETE" else vb
     assert "锁定" in loser["application"]["missing"][0]
     assert loser["application"]["permit_no"] is None
+
+
+def test_certificate_print_verification_and_completion(client, platform, login, permits):
+    import io
+
+    import requests
+    from pypdf import PdfReader
+
+    from tests.integration.test_public_credit import Calls
+
+    app_id = apply(client, login, permits["projects"][0], permits["people"]["李建华"])
+    v = pump_until(client, login, permits, app_id, lambda v: v["application"]["task_step"] == "review")
+    assert decide_permit(client, login("county_yiwu"), app_id, v, True).status_code == 200
+    v = pump_until(client, login, permits, app_id, lambda v: v["application"]["state"] == "ISSUED")
+    permit_no = v["application"]["permit_no"]
+    ent = login("ent_yiwu")
+    first = body(client.http.get(f"/permit-applications/{app_id}/certificate?copy=正本", headers=ent))
+    assert first["reprint"] is False
+    pdf = requests.get(first["url"], timeout=10).content
+    assert pdf.startswith(b"%PDF")
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert permit_no in text and "义乌市某小区1期工程" in text and "建筑工程施工许可证" in text
+    again = body(client.http.get(f"/permit-applications/{app_id}/certificate?copy=副本", headers=ent))
+    assert again["reprint"] is True
+    assert "补打" in PdfReader(io.BytesIO(requests.get(again["url"], timeout=10).content)).pages[0].extract_text()
+    trail = body(client.http.get(f"/audit/targets/permit_application/{app_id}", headers=login("province")))
+    assert [e["action"] for e in trail["items"]].count("PERMIT_PRINTED") == 2
+
+    from chalicelib import wiring
+
+    vid = wiring.get_permit_service().store.get(app_id).verification_id
+    with Calls() as calls:
+        r = client.http.get(f"/public/permits/verify?vid={vid}")
+    assert r.status_code == 200 and body(r)["permit_no"] == permit_no and body(r)["status"] == "有效"
+    assert calls.ops == ["GetItem", "GetItem"]  # <= 2 requests
+    assert body(client.http.get(f"/public/permits/verify?permit_no={permit_no}"))["prj_num"] == permits["projects"][0]
+    assert client.http.get("/public/permits/verify?vid=not-a-real-code").status_code == 404
+
+    current = body(client.http.get(f"/permit-applications/{app_id}", headers=ent))["application"]
+    r = client.http.post(
+        f"/permit-applications/{app_id}/completion",
+        headers={**JSON, **ent},
+        body=json.dumps(
+            {"version": current["version"], "completion_no": "义竣备2016-0001", "completed_on": "2016-06-30"}
+        ),
+    )
+    assert r.status_code == 200, r.body
+    assert body(r)["application"]["state"] == "COMPLETED"
+    assert wiring.get_permit_service().store.lock_holder(permits["people"]["李建华"]) is None
+    assert body(client.http.get(f"/public/permits/verify?vid={vid}"))["status"] == "已竣工验收备案"
