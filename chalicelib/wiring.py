@@ -157,6 +157,13 @@ def get_permit_service():
 
 
 @cache
+def get_permit_after_issue():
+    from chalicelib.services.permits import PermitAfterIssue
+
+    return PermitAfterIssue(get_permit_service())
+
+
+@cache
 def get_permit_documents():
     from chalicelib.services.permits import PermitDocuments
 
@@ -213,6 +220,7 @@ def reset() -> None:
         get_public_service,
         get_permit_service,
         get_permit_documents,
+        get_permit_after_issue,
         get_settings,
     ):
         fn.cache_clear()

@@ -3,6 +3,7 @@
 application   pk = "PERMIT#{id}", sk = "APP"      gsi2: "ORG#{applicant}" / "PERMIT#{applied_on}#{id}"
                                                   gsi1 (officials, sparse while waiting on them): "PQ#{county}" / "{updated}#{id}"
 person lock   pk = "LOCK#PER#{person}", sk = "LOCK"  (attribute_not_exists: two applications racing, one wins)
+                                                  gsi1 (issued, not started): "PSTART#{deadline yyyy-mm}" / "{deadline}#{id}"
 sequence      pk = "SEQ#PERMIT#{county}", sk = "{yyyymmdd}"  (ADD n: numbers are never handed out twice)
 """
 
@@ -30,6 +31,9 @@ def _item(app: PermitApplication) -> dict[str, Any]:
     )
     if app.state in (PermitState.UNDER_REVIEW, PermitState.ESCALATED):
         data.update(gsi1pk=f"PQ#{app.region_code}", gsi1sk=f"{app.updated_at}#{app.application_id}")
+    elif app.state == PermitState.ISSUED and not app.started_on and app.start_deadline:
+        # sparse "not started yet" index, bucketed by the deadline's month: the lapse job queries, never scans
+        data.update(gsi1pk=f"PSTART#{app.start_deadline[:7]}", gsi1sk=f"{app.start_deadline}#{app.application_id}")
     return data
 
 
@@ -119,6 +123,31 @@ class DynamoPermitStore:
             "Item"
         )
         return self.get(ref["application_id"]["S"]) if ref else None
+
+    def start_overdue(self, today, lookback_months: int):
+        """Issued, not started, deadline before `today`: one Query per month bucket over the lookback window."""
+        from chalicelib.domain.permits import add_months
+
+        first = add_months(today.replace(day=1), -lookback_months)
+        month = first
+        while month <= today:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": "gsi1",
+                "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk < :today",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": f"PSTART#{month:%Y-%m}"},
+                    ":today": {"S": today.isoformat()},
+                },
+            }
+            while True:
+                resp = self._ddb.query(**kwargs)
+                for item in resp.get("Items", []):  # projection ALL: no read per item
+                    yield PermitApplication.model_validate(model_data(item))
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            month = add_months(month, 1)
 
     def lock_holder(self, person: str) -> str | None:
         item = self._ddb.get_item(

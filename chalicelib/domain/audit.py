@@ -62,6 +62,12 @@ class AuditAction(StrEnum):
     PERMIT_ISSUED = "PERMIT_ISSUED"
     PERMIT_PRINTED = "PERMIT_PRINTED"
     PERMIT_COMPLETED = "PERMIT_COMPLETED"
+    PERMIT_STARTED = "PERMIT_STARTED"
+    PERMIT_EXTENSION_REQUESTED = "PERMIT_EXTENSION_REQUESTED"
+    PERMIT_EXTENSION_DECIDED = "PERMIT_EXTENSION_DECIDED"
+    PERMIT_SUSPENDED = "PERMIT_SUSPENDED"
+    PERMIT_RESUMED = "PERMIT_RESUMED"
+    PERMIT_LAPSED = "PERMIT_LAPSED"
 
 
 ACTION_LABELS: dict[AuditAction, str] = {
@@ -103,6 +109,12 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.PERMIT_ISSUED: "核发施工许可证",
     AuditAction.PERMIT_PRINTED: "打印施工许可证",
     AuditAction.PERMIT_COMPLETED: "竣工验收备案",
+    AuditAction.PERMIT_STARTED: "开工报告",
+    AuditAction.PERMIT_EXTENSION_REQUESTED: "申请施工许可延期",
+    AuditAction.PERMIT_EXTENSION_DECIDED: "施工许可延期审核",
+    AuditAction.PERMIT_SUSPENDED: "中止施工报告",
+    AuditAction.PERMIT_RESUMED: "恢复施工",
+    AuditAction.PERMIT_LAPSED: "施工许可证自行废止",
 }
 
 

@@ -66,6 +66,10 @@ def render_permit_pdf(fields: dict[str, Any], *, copy: str, verify_url: str, rep
     y -= 16
     c.drawString(60, y, f"发证机关：{fields.get('issuer', '')}（盖章）")
     c.drawString(60, y - 18, f"发证日期：{fields.get('issued_on', '')}")
+    if fields.get("start_deadline"):
+        c.drawString(60, y - 36, f"应于{fields['start_deadline']}前开工")
+    if int(fields.get("edition") or 1) > 1:
+        c.drawString(60, y - 54, f"第{fields['edition']}版（准予延期后重新核发）")
     qr = segno.make(verify_url, error="m")
     png = io.BytesIO()
     qr.save(png, kind="png", scale=3, border=2)

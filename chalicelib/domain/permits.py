@@ -31,6 +31,8 @@ class PermitState(StrEnum):
     REJECTED = "REJECTED"  # 不予许可
     ABANDONED = "ABANDONED"  # 逾期未补正
     FAILED = "FAILED"  # 流程异常
+    SUSPENDED = "SUSPENDED"  # 中止施工
+    LAPSED = "LAPSED"  # 逾期未开工，自行废止
 
 
 STATE_LABELS = {
@@ -43,7 +45,21 @@ STATE_LABELS = {
     PermitState.REJECTED: "不予许可",
     PermitState.ABANDONED: "逾期未补正",
     PermitState.FAILED: "流程异常",
+    PermitState.SUSPENDED: "中止施工",
+    PermitState.LAPSED: "已废止（逾期未开工）",
 }
+
+
+class PermitExtension(BaseModel):
+    """延期申请: applied for before the start deadline, decided by the issuing authority (发证机关)."""
+
+    months: int = Field(ge=1)
+    reason: str
+    requested_on: str
+    approved: bool | None = None
+    decided_by: str | None = None
+    decided_on: str | None = None
+    decision_reason: str | None = None
 
 
 class PermitApplication(BaseModel):
@@ -75,6 +91,18 @@ class PermitApplication(BaseModel):
     completed_on: str | None = None
     decided_by: str | None = None
     decision_reason: str | None = None
+    # after issue (令第18号 第八条至第十条)
+    start_deadline: str | None = Field(default=None, description="应当开工的最后日期")
+    started_on: str | None = None
+    extensions: list[PermitExtension] = Field(default_factory=list)
+    cert_version: int = Field(default=1, description="证书版次；每次批准延期重新核发")
+    suspended_on: str | None = None
+    suspension_reason: str | None = None
+    suspension_reported_late: bool = False
+    resumed_on: str | None = None
+    resume_checked_by: str | None = None
+    lapsed_on: str | None = None
+    lapse_notice: str | None = None
     created_at: str
     updated_at: str
 
@@ -182,3 +210,94 @@ def permit_number(county: str, day: date, seq: int) -> str:
 def seconds_until(deadline: date, now: datetime) -> int:
     end = datetime.combine(deadline + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
     return max(60, int((end - now).total_seconds()))
+
+
+# ---- after issue ----------------------------------------------------------------------------------------------
+
+AFTER_ISSUE = {
+    # action: (states it may start from, state it leads to)
+    "start": ({PermitState.ISSUED}, PermitState.ISSUED),
+    "request_extension": ({PermitState.ISSUED}, PermitState.ISSUED),
+    "decide_extension": ({PermitState.ISSUED, PermitState.LAPSED}, PermitState.ISSUED),
+    "suspend": ({PermitState.ISSUED}, PermitState.SUSPENDED),
+    "resume": ({PermitState.SUSPENDED}, PermitState.ISSUED),
+    "lapse": ({PermitState.ISSUED}, PermitState.LAPSED),
+    "complete": ({PermitState.ISSUED}, PermitState.COMPLETED),
+}
+
+
+class TransitionRefused(ValueError):
+    """An after-issue action not allowed now; the message is for the user (Chinese)."""
+
+
+def after_issue_rules() -> dict[str, Any]:
+    return rules()["after_issue"]
+
+
+def add_months(d: date, months: int) -> date:
+    from dateutil.relativedelta import relativedelta
+
+    return d + relativedelta(months=months)
+
+
+def start_deadline(issued_on: date, granted_months: list[int]) -> date:
+    """Start within 3 months of issue, plus every granted extension (令第18号 第九条)."""
+    return add_months(issued_on, int(after_issue_rules()["start_within_months"]) + sum(granted_months))
+
+
+def granted(app: PermitApplication) -> list[PermitExtension]:
+    return [e for e in app.extensions if e.approved]
+
+
+def pending_extension(app: PermitApplication) -> PermitExtension | None:
+    return next((e for e in app.extensions if e.approved is None), None)
+
+
+def require(app: PermitApplication, action: str) -> PermitState:
+    allowed, target = AFTER_ISSUE[action]
+    if app.state not in allowed:
+        raise TransitionRefused(f"施工许可证当前状态为“{STATE_LABELS[app.state]}”，不能办理此事项")
+    return target
+
+
+def check_extension_request(app: PermitApplication, months: int, today: date) -> None:
+    r = after_issue_rules()
+    require(app, "request_extension")
+    if app.started_on:
+        raise TransitionRefused("工程已开工，无需延期")
+    if pending_extension(app):
+        raise TransitionRefused("已有待审核的延期申请")
+    if len(granted(app)) >= int(r["max_extensions"]):
+        raise TransitionRefused(f"延期以{r['max_extensions']}次为限，已不能再申请延期")
+    if not 1 <= months <= int(r["extension_max_months"]):
+        raise TransitionRefused(f"每次延期不超过{r['extension_max_months']}个月")
+    if app.start_deadline and today > date.fromisoformat(app.start_deadline):
+        raise TransitionRefused(f"应在开工期限（{app.start_deadline}）届满前申请延期，已逾期")
+
+
+def lapses(app: PermitApplication, today: date) -> bool:
+    """自行废止: not started by the deadline, and no extension waiting for the authority's decision."""
+    return (
+        app.state == PermitState.ISSUED
+        and not app.started_on
+        and app.start_deadline is not None
+        and today > date.fromisoformat(app.start_deadline)
+        and pending_extension(app) is None
+    )
+
+
+def lapse_notice(app: PermitApplication) -> str:
+    return (
+        f"施工许可证{app.permit_no}（{app.project_name or app.prj_num}）自核发之日起至{app.start_deadline}未开工，"
+        "且未获批准延期，依据《建筑工程施工许可管理办法》该施工许可证自行废止。如需施工，请重新申请领取施工许可证。"
+    )
+
+
+def suspension_late(stopped_on: date, reported_on: date) -> bool:
+    """中止施工之日起一个月内报告."""
+    return (reported_on - stopped_on).days > int(after_issue_rules()["suspension_report_days"])
+
+
+def resume_needs_check(suspended_on: date, resumed_on: date) -> bool:
+    """中止施工满一年的工程恢复施工前，应当报发证机关核验施工许可证."""
+    return (resumed_on - suspended_on).days >= int(after_issue_rules()["resume_check_after_days"])

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from chalicelib.domain.identity import OFFICIAL_ROLES, Role
 from chalicelib.domain.permits import STATE_LABELS
 from chalicelib.entrypoints.http import Ctx, api_route
-from chalicelib.wiring import get_permit_documents, get_permit_service
+from chalicelib.wiring import get_permit_after_issue, get_permit_documents, get_permit_service
 
 bp = Blueprint(__name__)
 
@@ -166,5 +166,125 @@ def complete_permit(ctx: Ctx, req: CompletionIn, application_id: str):
             version=req.version,
             completion_no=req.completion_no,
             completed_on=req.completed_on,
+        )
+    )
+
+
+class StartIn(BaseModel):
+    """开工报告"""
+
+    version: int = Field(ge=1)
+    started_on: date
+
+
+class ExtensionIn(BaseModel):
+    """延期申请（开工期限届满前）"""
+
+    version: int = Field(ge=1)
+    months: int = Field(ge=1, le=12, description="延期月数（每次不超过3个月，以规则为准）")
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class SuspendIn(BaseModel):
+    """中止施工报告"""
+
+    version: int = Field(ge=1)
+    stopped_on: date
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class ResumeIn(BaseModel):
+    """恢复施工（中止满一年的须经发证机关核验）"""
+
+    version: int = Field(ge=1)
+    resumed_on: date
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}/start",
+    "POST",
+    summary="开工报告",
+    tags=["施工许可"],
+    roles=[Role.ENTERPRISE],
+    body=StartIn,
+    response=PermitView,
+)
+def report_start(ctx: Ctx, req: StartIn, application_id: str):
+    return _view(
+        get_permit_after_issue().report_start(
+            ctx.user, ctx.meta, application_id, version=req.version, started_on=req.started_on
+        )
+    )
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}/extensions",
+    "POST",
+    summary="申请延期开工",
+    tags=["施工许可"],
+    roles=[Role.ENTERPRISE],
+    body=ExtensionIn,
+    response=PermitView,
+)
+def request_extension(ctx: Ctx, req: ExtensionIn, application_id: str):
+    return _view(
+        get_permit_after_issue().request_extension(
+            ctx.user, ctx.meta, application_id, version=req.version, months=req.months, reason=req.reason
+        )
+    )
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}/extensions/decision",
+    "POST",
+    summary="延期审核（批准后重新核发新版证书）",
+    tags=["施工许可"],
+    roles=[Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PROVINCE_OFFICIAL],
+    body=PermitDecisionIn,
+    response=PermitView,
+)
+def decide_extension(ctx: Ctx, req: PermitDecisionIn, application_id: str):
+    return _view(
+        get_permit_after_issue().decide_extension(
+            ctx.user, ctx.meta, application_id, version=req.version, approved=req.approved, reason=req.reason
+        )
+    )
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}/suspension",
+    "POST",
+    summary="中止施工报告",
+    tags=["施工许可"],
+    roles=[Role.ENTERPRISE],
+    body=SuspendIn,
+    response=PermitView,
+)
+def suspend_work(ctx: Ctx, req: SuspendIn, application_id: str):
+    return _view(
+        get_permit_after_issue().suspend(
+            ctx.user, ctx.meta, application_id, version=req.version, stopped_on=req.stopped_on, reason=req.reason
+        )
+    )
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}/resumption",
+    "POST",
+    summary="恢复施工（或发证机关核验后恢复）",
+    tags=["施工许可"],
+    roles=[Role.ENTERPRISE, Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PROVINCE_OFFICIAL],
+    body=ResumeIn,
+    response=PermitView,
+)
+def resume_work(ctx: Ctx, req: ResumeIn, application_id: str):
+    return _view(
+        get_permit_after_issue().resume(
+            ctx.user, ctx.meta, application_id, version=req.version, resumed_on=req.resumed_on
         )
     )

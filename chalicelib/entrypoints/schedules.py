@@ -52,3 +52,15 @@ def snapshot_credit_scores(event):
     logger().info("credit scores snapshotted", extra={"count": count})
     metrics().add_metric(name="CreditScoresSnapshotted", unit="Count", value=count)
     return {"scores": count}
+
+
+@bp.schedule("cron(10 16 * * ? *)", name="lapse_unstarted_permits", description="逾期未开工的施工许可证自行废止")
+def lapse_unstarted_permits(event):
+    """Daily at 00:10 Beijing time: permits not started by their deadline lapse once, with one notice."""
+    from chalicelib.wiring import get_permit_after_issue
+
+    meta = RequestMeta(request_id=getattr(event, "event_id", "") or "", source_ip="scheduler")
+    count = get_permit_after_issue().lapse_overdue(meta)
+    logger().info("unstarted permits lapsed", extra={"count": count})
+    metrics().add_metric(name="PermitsLapsed", unit="Count", value=count)
+    return {"lapsed": count}

@@ -14,13 +14,24 @@ from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Principal, Role, in_region_scope, system_principal
 from chalicelib.domain.permits import (
     PermitApplication,
+    PermitExtension,
     PermitState,
+    TransitionRefused,
     add_working_days,
+    after_issue_rules,
+    check_extension_request,
     check_preconditions,
     decision_days,
+    lapse_notice,
+    lapses,
+    pending_extension,
     permit_number,
+    require,
+    resume_needs_check,
     rules,
     seconds_until,
+    start_deadline,
+    suspension_late,
 )
 from chalicelib.domain.records import RecordType
 from chalicelib.services.ports import RegistryRepository
@@ -276,6 +287,7 @@ class PermitService:
                 "state": PermitState.ISSUED,
                 "permit_no": number,
                 "issued_on": today.isoformat(),
+                "start_deadline": start_deadline(today, []).isoformat(),
                 "verification_id": secrets.token_urlsafe(18),
                 "version": app.version + 1,
                 "updated_at": self.clock().isoformat(),
@@ -318,8 +330,8 @@ class PermitDocuments:
     def certificate(self, p: Principal, meta: RequestMeta, application_id: str, *, copy: str) -> dict[str, Any]:
         """Print 正本 or 副本; every print is audited and every print after the first is marked as a reprint."""
         app, _ = self.s.get(p, application_id)
-        if app.state not in (PermitState.ISSUED, PermitState.COMPLETED) or not app.permit_no:
-            raise Conflict("施工许可证尚未核发，不能打印")
+        if app.state not in (PermitState.ISSUED, PermitState.SUSPENDED, PermitState.COMPLETED) or not app.permit_no:
+            raise Conflict("施工许可证尚未核发或已废止，不能打印")
         if copy not in ("正本", "副本"):
             raise InvalidInput("copy 应为 正本 或 副本")
         from chalicelib.domain.certificate import render_permit_pdf
@@ -346,10 +358,12 @@ class PermitDocuments:
             "chief_engineer": getattr(chief, "name", None),
             "issuer": f"{app.region_code}住房和城乡建设主管部门",
             "issued_on": app.issued_on,
+            "start_deadline": app.start_deadline,
+            "edition": app.cert_version,
         }
         url = f"{self.s.verify_base_url}/public/permits/verify?vid={app.verification_id}"
         pdf = render_permit_pdf(fields, copy=copy, verify_url=url, reprint=app.prints)
-        key = f"exports/permits/{app.application_id}/{app.prints + 1}-{copy}.pdf"
+        key = f"exports/permits/{app.application_id}/v{app.cert_version}-{app.prints + 1}-{copy}.pdf"
         self.s.blobs.put(key, pdf, "application/pdf")
         printed = app.model_copy(
             update={"prints": app.prints + 1, "version": app.version + 1, "updated_at": self.s.clock().isoformat()}
@@ -377,7 +391,7 @@ class PermitDocuments:
         if p.role != Role.ENTERPRISE:
             raise Forbidden("竣工验收备案由建设单位（或受托企业）办理")
         if app.state != PermitState.ISSUED:
-            raise Conflict("只有已发证的项目可以办理竣工验收备案")
+            raise Conflict("只有已发证且未中止施工的项目可以办理竣工验收备案")
         if app.version != version:
             raise Conflict("申请已被修改，请刷新后重试")
         done = app.model_copy(
@@ -399,7 +413,13 @@ class PermitDocuments:
         if not vid and not permit_no:
             raise InvalidInput("请提供核验码（vid）或施工许可证编号（permit_no）")
         app = self.s.store.resolve("PVERIFY", vid) if vid else self.s.store.resolve("PERMITNO", permit_no or "")
-        if app is None or app.state not in (PermitState.ISSUED, PermitState.COMPLETED):
+        status = {
+            PermitState.ISSUED: "有效",
+            PermitState.SUSPENDED: "有效（中止施工）",
+            PermitState.COMPLETED: "已竣工验收备案",
+            PermitState.LAPSED: "已废止",
+        }
+        if app is None or app.state not in status:
             raise NotFound("未找到该施工许可证")
         return {
             "permit_no": app.permit_no,
@@ -408,5 +428,186 @@ class PermitDocuments:
             "construction_uscc": app.construction_uscc,
             "issued_on": app.issued_on,
             "region_code": app.region_code,
-            "status": "有效" if app.state == PermitState.ISSUED else "已竣工验收备案",
+            "status": status[app.state],
+            "start_deadline": app.start_deadline,
+            "started_on": app.started_on,
+            "certificate_version": app.cert_version,
         }
+
+
+class PermitAfterIssue:
+    """After issue (令第18号 第八条至第十条): start report, extensions (re-issuing the certificate as a new version),
+    suspension and resumption, and the daily lapse of permits not started in time."""
+
+    def __init__(self, service: PermitService):
+        self.s = service
+
+    def _load(self, p: Principal, application_id: str, version: int) -> PermitApplication:
+        app, _ = self.s.get(p, application_id)
+        if app.version != version:
+            raise Conflict("申请已被修改，请刷新后重试")
+        return app
+
+    def _save(self, p, meta, app, changes, action: AuditAction, note: str, *, release: bool = False):
+        updated = app.model_copy(
+            update={**changes, "version": app.version + 1, "updated_at": self.s.clock().isoformat()}
+        )
+        draft = self.s._draft(updated, app, action, note)
+        if release:
+            persons = [app.project_manager] + ([app.chief_engineer] if app.chief_engineer else [])
+            self.s.store.release_locks(updated, app.version, draft, p, meta, persons)
+        else:
+            self.s.store.save(updated, app.version, draft, p, meta)
+        return updated
+
+    @staticmethod
+    def _applicant(p: Principal, what: str) -> None:
+        if p.role != Role.ENTERPRISE:
+            raise Forbidden(f"{what}由建设单位办理")
+
+    @staticmethod
+    def _authority(p: Principal, what: str) -> None:
+        if not p.is_official or p.role == Role.PROVINCE_ADMIN:
+            raise Forbidden(f"{what}由发证机关办理")
+
+    def report_start(self, p, meta, application_id: str, *, version: int, started_on: date) -> PermitApplication:
+        self._applicant(p, "开工报告")
+        app = self._load(p, application_id, version)
+        target = _refuse(require, app, "start")
+        if app.started_on:
+            raise Conflict("已报告开工")
+        if started_on > self.s._today():
+            raise InvalidInput("开工日期不能晚于今天")
+        if app.issued_on and started_on < date.fromisoformat(app.issued_on):
+            raise InvalidInput("开工日期不能早于发证日期（未取得施工许可证擅自施工属违法建设）")
+        if app.start_deadline and started_on > date.fromisoformat(app.start_deadline):
+            raise InvalidInput(f"开工日期晚于开工期限（{app.start_deadline}）")
+        return self._save(
+            p,
+            meta,
+            app,
+            {"state": target, "started_on": started_on.isoformat()},
+            AuditAction.PERMIT_STARTED,
+            started_on.isoformat(),
+        )
+
+    def request_extension(self, p, meta, application_id: str, *, version: int, months: int, reason: str):
+        self._applicant(p, "延期申请")
+        app = self._load(p, application_id, version)
+        _refuse(check_extension_request, app, months, self.s._today())
+        ext = PermitExtension(months=months, reason=reason, requested_on=self.s._today().isoformat())
+        return self._save(
+            p,
+            meta,
+            app,
+            {"extensions": [*app.extensions, ext]},
+            AuditAction.PERMIT_EXTENSION_REQUESTED,
+            f"申请延期{months}个月：{reason}",
+        )
+
+    def decide_extension(self, p, meta, application_id: str, *, version: int, approved: bool, reason: str):
+        """Approval moves the start deadline and re-issues the certificate as a new version (版次)."""
+        self._authority(p, "延期审核")
+        app = self._load(p, application_id, version)
+        ext = pending_extension(app)
+        if ext is None:
+            raise Conflict("没有待审核的延期申请")
+        decided = ext.model_copy(
+            update={
+                "approved": approved,
+                "decided_by": p.display_name or p.username,
+                "decided_on": self.s._today().isoformat(),
+                "decision_reason": reason,
+            }
+        )
+        extensions = [decided if e is ext else e for e in app.extensions]
+        changes: dict[str, Any] = {"extensions": extensions}
+        if approved:
+            months = [e.months for e in extensions if e.approved]
+            changes["start_deadline"] = start_deadline(date.fromisoformat(app.issued_on or ""), months).isoformat()
+            changes["cert_version"] = app.cert_version + 1
+            changes["prints"] = 0  # the new version is printed afresh; earlier prints stay in the audit trail
+        note = f"{'批准' if approved else '不予'}延期{ext.months}个月：{reason}"
+        return self._save(p, meta, app, changes, AuditAction.PERMIT_EXTENSION_DECIDED, note)
+
+    def suspend(self, p, meta, application_id: str, *, version: int, stopped_on: date, reason: str):
+        self._applicant(p, "中止施工报告")
+        app = self._load(p, application_id, version)
+        target = _refuse(require, app, "suspend")
+        if not app.started_on:
+            raise Conflict("工程尚未开工，不能报告中止施工")
+        today = self.s._today()
+        if stopped_on > today or stopped_on < date.fromisoformat(app.started_on):
+            raise InvalidInput("中止施工日期应在开工日期与今天之间")
+        late = suspension_late(stopped_on, today)
+        return self._save(
+            p,
+            meta,
+            app,
+            {
+                "state": target,
+                "suspended_on": stopped_on.isoformat(),
+                "suspension_reason": reason,
+                "suspension_reported_late": late,
+                "resumed_on": None,
+                "resume_checked_by": None,
+            },
+            AuditAction.PERMIT_SUSPENDED,
+            f"中止施工：{reason}" + ("（超过一个月报告）" if late else ""),
+        )
+
+    def resume(self, p, meta, application_id: str, *, version: int, resumed_on: date):
+        """恢复施工: reported by the applicant; after a year or more, only the authority's check (核验) resumes it."""
+        app = self._load(p, application_id, version)
+        target = _refuse(require, app, "resume")
+        suspended = date.fromisoformat(app.suspended_on or app.issued_on or "")
+        if resumed_on < suspended or resumed_on > self.s._today():
+            raise InvalidInput("恢复施工日期应在中止施工日期与今天之间")
+        check = resume_needs_check(suspended, resumed_on)
+        if p.role == Role.ENTERPRISE:
+            if check:
+                raise Conflict("中止施工满一年，恢复施工前应当报发证机关核验施工许可证")
+        else:
+            self._authority(p, "恢复施工核验")
+        return self._save(
+            p,
+            meta,
+            app,
+            {
+                "state": target,
+                "resumed_on": resumed_on.isoformat(),
+                "resume_checked_by": None if p.role == Role.ENTERPRISE else (p.display_name or p.username),
+            },
+            AuditAction.PERMIT_RESUMED,
+            "恢复施工" + ("（经发证机关核验）" if p.role != Role.ENTERPRISE else ""),
+        )
+
+    def lapse_overdue(self, meta: RequestMeta) -> int:
+        """Daily: permits not started by their deadline lapse (自行废止), once; their person locks are released and
+        the applicant gets one notice. A rerun finds them no longer ISSUED and does nothing."""
+        today = self.s._today()
+        count = 0
+        for app in self.s.store.start_overdue(today, int(after_issue_rules()["lapse_lookback_months"])):
+            if not lapses(app, today):
+                continue
+            try:
+                self._save(
+                    WORKFLOW,
+                    meta,
+                    app,
+                    {"state": PermitState.LAPSED, "lapsed_on": today.isoformat(), "lapse_notice": lapse_notice(app)},
+                    AuditAction.PERMIT_LAPSED,
+                    lapse_notice(app),
+                    release=True,
+                )
+            except Conflict:
+                continue  # changed meanwhile (a start report, an extension): the next run looks again
+            count += 1
+        return count
+
+
+def _refuse(fn, *args):
+    try:
+        return fn(*args)
+    except TransitionRefused as exc:
+        raise Conflict(str(exc)) from None

@@ -279,3 +279,133 @@ def test_certificate_print_verification_and_completion(client, platform, login, 
     assert body(r)["application"]["state"] == "COMPLETED"
     assert wiring.get_permit_service().store.lock_holder(permits["people"]["李建华"]) is None
     assert body(client.http.get(f"/public/permits/verify?vid={vid}"))["status"] == "已竣工验收备案"
+
+
+def issue_one(client, login, permits, prj_index=0):
+    app_id = apply(client, login, permits["projects"][prj_index], permits["people"]["李建华"])
+    v = pump_until(client, login, permits, app_id, lambda v: v["application"]["task_step"] == "review")
+    assert decide_permit(client, login("county_yiwu"), app_id, v, True).status_code == 200
+    return app_id, pump_until(client, login, permits, app_id, lambda v: v["application"]["state"] == "ISSUED")
+
+
+def post(client, headers, path, payload):
+    return client.http.post(path, headers={**JSON, **headers}, body=json.dumps(payload, ensure_ascii=False))
+
+
+def test_extensions_reissue_the_certificate_and_unstarted_permits_lapse_once(
+    client, platform, login, permits, monkeypatch
+):
+    import io
+    from datetime import timedelta
+
+    import requests
+    from pypdf import PdfReader
+
+    from chalicelib import wiring
+    from chalicelib.domain.audit import RequestMeta
+    from chalicelib.domain.permits import start_deadline
+
+    app_id, v = issue_one(client, login, permits)
+    a = v["application"]
+    issued_on = date.fromisoformat(a["issued_on"])
+    assert a["start_deadline"] == start_deadline(issued_on, []).isoformat() and a["cert_version"] == 1
+    ent, county = login("ent_yiwu"), login("county_yiwu")
+    base = f"/permit-applications/{app_id}"
+
+    r = post(client, ent, f"{base}/extensions", {"version": a["version"], "months": 4, "reason": "拆迁未完成"})
+    assert r.status_code == 409 and "不超过3个月" in body(r)["message"]
+    r = post(client, ent, f"{base}/extensions", {"version": a["version"], "months": 3, "reason": "拆迁未完成"})
+    assert r.status_code == 200, r.body
+    a = body(r)["application"]
+    decision = {"version": a["version"], "approved": True, "reason": "理由成立"}
+    assert post(client, login("county_xihu"), f"{base}/extensions/decision", decision).status_code == 404
+    assert post(client, ent, f"{base}/extensions/decision", decision).status_code == 403
+    r = post(client, county, f"{base}/extensions/decision", decision)
+    assert r.status_code == 200, r.body
+    a = body(r)["application"]
+    assert a["cert_version"] == 2 and a["start_deadline"] == start_deadline(issued_on, [3]).isoformat()
+    link = body(client.http.get(f"{base}/certificate?copy=正本", headers=ent))
+    assert link["reprint"] is False  # the new version is a first print
+    text = PdfReader(io.BytesIO(requests.get(link["url"], timeout=10).content)).pages[0].extract_text()
+    assert "第2版" in text and a["start_deadline"] in text
+
+    a = body(client.http.get(base, headers=ent))["application"]
+    r = post(client, ent, f"{base}/extensions", {"version": a["version"], "months": 2, "reason": "资金未到位"})
+    a = body(r)["application"]
+    r = post(
+        client,
+        county,
+        f"{base}/extensions/decision",
+        {"version": a["version"], "approved": False, "reason": "理由不成立"},
+    )
+    assert r.status_code == 200 and body(r)["application"]["cert_version"] == 2
+
+    # the day after the deadline: the daily job lapses the permit, releases the locks, and tells the applicant once
+    service = wiring.get_permit_service()
+    after = datetime.combine(date.fromisoformat(a["start_deadline"]) + timedelta(days=1), datetime.min.time(), UTC)
+    monkeypatch.setattr(service, "clock", lambda: after.replace(hour=4))
+    jobs = wiring.get_permit_after_issue()
+    assert jobs.lapse_overdue(RequestMeta()) == 1
+    assert jobs.lapse_overdue(RequestMeta()) == 0  # rerun: no second notice
+    a = body(client.http.get(base, headers=ent))["application"]
+    assert a["state"] == "LAPSED" and "自行废止" in a["lapse_notice"]
+    assert service.store.lock_holder(permits["people"]["李建华"]) is None
+    vid = service.store.get(app_id).verification_id
+    assert body(client.http.get(f"/public/permits/verify?vid={vid}"))["status"] == "已废止"
+    trail = body(client.http.get(f"/audit/targets/permit_application/{app_id}", headers=login("province")))
+    actions = [e["action"] for e in trail["items"]]
+    assert actions.count("PERMIT_LAPSED") == 1 and actions.count("PERMIT_EXTENSION_DECIDED") == 2
+    r = post(client, ent, f"{base}/start", {"version": a["version"], "started_on": after.date().isoformat()})
+    assert r.status_code == 409
+
+
+def test_start_suspension_and_resumption_after_a_year_needs_the_authority(
+    client, platform, login, permits, monkeypatch
+):
+    from datetime import timedelta
+
+    from chalicelib import wiring
+
+    app_id, v = issue_one(client, login, permits)
+    a = v["application"]
+    ent, county = login("ent_yiwu"), login("county_yiwu")
+    base = f"/permit-applications/{app_id}"
+    today = date.fromisoformat(a["issued_on"])
+    r = post(
+        client, ent, f"{base}/suspension", {"version": a["version"], "stopped_on": today.isoformat(), "reason": "x停工"}
+    )
+    assert r.status_code == 409 and "尚未开工" in body(r)["message"]
+    r = post(client, ent, f"{base}/start", {"version": a["version"], "started_on": today.isoformat()})
+    assert r.status_code == 200, r.body
+    a = body(r)["application"]
+    assert a["started_on"] == today.isoformat()
+    stale = post(client, ent, f"{base}/start", {"version": a["version"] - 1, "started_on": today.isoformat()})
+    assert stale.status_code == 409  # a stale version never overwrites
+    r = post(
+        client,
+        ent,
+        f"{base}/suspension",
+        {"version": a["version"], "stopped_on": today.isoformat(), "reason": "资金问题停工"},
+    )
+    assert r.status_code == 200, r.body
+    a = body(r)["application"]
+    assert a["state"] == "SUSPENDED" and a["suspension_reported_late"] is False
+    r = post(
+        client,
+        ent,
+        f"{base}/completion",
+        {"version": a["version"], "completion_no": "义竣备-1", "completed_on": today.isoformat()},
+    )
+    assert r.status_code == 409  # a suspended project does not complete
+
+    later = datetime.combine(today + timedelta(days=400), datetime.min.time(), UTC).replace(hour=4)
+    monkeypatch.setattr(wiring.get_permit_service(), "clock", lambda: later)
+    resume = {"version": a["version"], "resumed_on": later.date().isoformat()}
+    r = post(client, ent, f"{base}/resumption", resume)
+    assert r.status_code == 409 and "核验" in body(r)["message"]
+    assert post(client, login("county_xihu"), f"{base}/resumption", resume).status_code == 404
+    r = post(client, county, f"{base}/resumption", resume)
+    assert r.status_code == 200, r.body
+    a = body(r)["application"]
+    assert a["state"] == "ISSUED" and a["resume_checked_by"]
+    assert wiring.get_permit_service().store.lock_holder(permits["people"]["李建华"]) == permits["projects"][0]
