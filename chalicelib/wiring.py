@@ -153,7 +153,22 @@ def get_permit_service():
         get_blob_store(),
         verify_base_url=s.public_base_url,
         timeouts=s.permit_timeouts,
+        stages=get_stage_store(),
     )
+
+
+@cache
+def get_stage_store():
+    from chalicelib.adapters.dynamo_stages import DynamoStageStore
+
+    return DynamoStageStore(get_settings().main_table, get_audit_log())
+
+
+@cache
+def get_stage_service():
+    from chalicelib.services.stages import StageService
+
+    return StageService(get_stage_store(), get_registry_repository())
 
 
 @cache
@@ -221,6 +236,8 @@ def reset() -> None:
         get_permit_service,
         get_permit_documents,
         get_permit_after_issue,
+        get_stage_store,
+        get_stage_service,
         get_settings,
     ):
         fn.cache_clear()

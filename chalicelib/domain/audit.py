@@ -68,6 +68,9 @@ class AuditAction(StrEnum):
     PERMIT_SUSPENDED = "PERMIT_SUSPENDED"
     PERMIT_RESUMED = "PERMIT_RESUMED"
     PERMIT_LAPSED = "PERMIT_LAPSED"
+    STAGE_FILED = "STAGE_FILED"
+    STAGE_CORRECTED = "STAGE_CORRECTED"
+    STAGE_CHECKED = "STAGE_CHECKED"
 
 
 ACTION_LABELS: dict[AuditAction, str] = {
@@ -115,6 +118,9 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.PERMIT_SUSPENDED: "中止施工报告",
     AuditAction.PERMIT_RESUMED: "恢复施工",
     AuditAction.PERMIT_LAPSED: "施工许可证自行废止",
+    AuditAction.STAGE_FILED: "填报环节信息",
+    AuditAction.STAGE_CORRECTED: "修改环节信息",
+    AuditAction.STAGE_CHECKED: "核查环节信息",
 }
 
 

@@ -77,6 +77,8 @@ def render_permit_pdf(fields: dict[str, Any], *, copy: str, verify_url: str, rep
     c.drawImage(ImageReader(png), width - 160, y - 60, 100, 100)
     c.setFont("STSong-Light", 8)
     c.drawString(width - 170, y - 72, "扫码核验真伪")
+    if fields.get("verification_id"):
+        c.drawString(width - 250, y - 84, f"核验码：{fields['verification_id']}")
     c.setFont("STSong-Light", 9)
     y -= 110
     c.drawString(60, y, "注意事项：")

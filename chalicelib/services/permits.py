@@ -34,6 +34,7 @@ from chalicelib.domain.permits import (
     suspension_late,
 )
 from chalicelib.domain.records import RecordType
+from chalicelib.domain.stages import stage_gaps
 from chalicelib.services.ports import RegistryRepository
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -56,7 +57,9 @@ class PermitService:
         clock: Callable[[], datetime] = _utcnow,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         timeouts: dict[str, int] | None = None,
+        stages: Any = None,
     ):
+        self.stages = stages  # stage records (contract filings, drawing review, ...) read by the checks
         self.store = store
         self.blobs = blobs
         self.verify_base_url = verify_base_url
@@ -235,6 +238,14 @@ class PermitService:
         missing = check_preconditions(
             app, **self._records(app), manager_locked_by=self.store.lock_holder(app.project_manager), on=self._today()
         )
+        if self.stages is not None:
+            missing += stage_gaps(
+                self.stages.for_project(app.prj_num),
+                construction_uscc=app.construction_uscc,
+                supervision_uscc=app.supervision_uscc,
+                required_contracts=rules()["required_contracts"],
+                on=self._today(),
+            )
         state = PermitState.SUBMITTED if not missing else PermitState.INCOMPLETE
         updated = app.model_copy(
             update={
@@ -360,6 +371,7 @@ class PermitDocuments:
             "issued_on": app.issued_on,
             "start_deadline": app.start_deadline,
             "edition": app.cert_version,
+            "verification_id": app.verification_id,
         }
         url = f"{self.s.verify_base_url}/public/permits/verify?vid={app.verification_id}"
         pdf = render_permit_pdf(fields, copy=copy, verify_url=url, reprint=app.prints)

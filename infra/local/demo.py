@@ -25,6 +25,9 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
         "ent_hangzhou", "enterprise", "李明（企业填报员）", "330106", "91330106MA2CFE0Q4W", "杭州西湖示范建筑有限公司"
     ),
+    DemoAccount(
+        "ent_jiangong", "enterprise", "何志远（企业填报员）", "330782", "91330782MA2F00063N", "义乌市建工集团有限公司"
+    ),
     DemoAccount("county_yiwu", "county_official", "陈静（义乌市建设局）", "330782", org_name="义乌市住房和城乡建设局"),
     DemoAccount(
         "county_xihu", "county_official", "赵磊（西湖区建设局）", "330106", org_name="杭州市西湖区住房和城乡建设局"
@@ -214,6 +217,72 @@ def seed_registry() -> dict[str, int]:
             owner_uscc="91330782677204726D",
         )
     ]
+    # a permit-ready builder (both 建设单位 and 施工单位 of its project): current certificates, a confirmed 一级建造师,
+    # a confirmed project without stage records yet — the construction-permit walkthrough starts here
+    jiangong = complete("91330782MA2F00063N", "义乌市建工集团有限公司", "330782", RecordState.CONFIRMED)
+    jiangong = jiangong.model_copy(
+        update={
+            "qualifications": [
+                jiangong.qualifications[0].model_copy(
+                    update={"issued_on": date(2025, 1, 20), "valid_until": date(2030, 1, 19)}
+                )
+            ],
+            "safety_licence": jiangong.safety_licence.model_copy(update={"valid_until": date(2029, 5, 31)}),
+        }
+    )
+    enterprises.append(jiangong)
+    idno = _id_card("33078219780815002")
+    persons.append(
+        RegisteredPerson(
+            person_key=person_key("1", idno, secret),
+            employer_uscc=jiangong.uscc,
+            employer_name=jiangong.name,
+            name="何志远",
+            sex="1",
+            id_type="1",
+            id_no=idno,
+            birth_date=date(1978, 8, 15),
+            registrations=[
+                Registration(
+                    reg_type="JZS1",
+                    specialties=["建筑工程"],
+                    registration_cert_no="浙1332018000123",
+                    valid_until=date(2029, 12, 31),
+                )
+            ],
+            state=RecordState.CONFIRMED,
+            provenance=legacy,
+            created_at=now.isoformat(),
+            updated_at=now.isoformat(),
+            region_code="330782",
+            owner_uscc=jiangong.uscc,
+        )
+    )
+    for prj_num, name in (
+        ("3307822603150001", "义乌市双江湖科创园一期工程"),
+        ("3307822604010001", "义乌市双江湖科创园二期工程"),
+    ):
+        projects.append(
+            Project(
+                prj_num=prj_num,
+                name=name,
+                category="01",
+                location_region="330782",
+                address="义乌市稠江街道双江湖大道",
+                build_corp_name=jiangong.name,
+                build_corp_code=jiangong.uscc,
+                total_investment="26000",
+                total_area="48000",
+                nature="001",
+                use="101",
+                state=RecordState.CONFIRMED,
+                provenance=legacy,
+                created_at=now.isoformat(),
+                updated_at=now.isoformat(),
+                region_code="330782",
+                owner_uscc=jiangong.uscc,
+            )
+        )
     repo = wiring.get_registry_repository()
     repo.insert_batch([*enterprises, *persons, *projects])
     store = wiring.get_campaign_service().store

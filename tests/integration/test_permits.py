@@ -75,7 +75,7 @@ def permits(client, platform, login, monkeypatch):
             ]
         )
     projects = []
-    for i in range(2):
+    for i in range(3):
         prj = f"33078215031{i}0001"
         projects.append(prj)
         wiring.get_registry_repository().insert_batch(
@@ -108,7 +108,65 @@ def permits(client, platform, login, monkeypatch):
         retry_backoff_seconds=0,
         wait_seconds=0,
     )
+    for prj in projects[:2]:
+        file_stages(client, login, prj)
+    file_stages(client, login, projects[2], kinds=("contract",))  # no drawing review, no supervision registration
     return {"people": people, "projects": projects, "poller": poller}
+
+
+def stage_payloads(prj):
+    contracts = [
+        {
+            "kind": "contract",
+            "number": f"{prj}-02-00{i}",
+            "contract_no": f"HT-{ctype}",
+            "contract_type": ctype,
+            "money": "800",
+            "contract_date": "2026-01-10",
+            "employer_uscc": USCC_YIWU,
+            "contractor_uscc": USCC_YIWU,
+        }
+        for i, ctype in enumerate(("survey", "design", "construction"), start=1)
+    ]
+    return {
+        "contract": contracts,
+        "drawing_review": [
+            {
+                "kind": "drawing_review",
+                "number": f"{prj}-03-001",
+                "review_org_uscc": USCC_YIWU,
+                "review_org_name": "金华市施工图审查中心",
+                "finished_on": "2026-02-01",
+                "first_pass": False,
+                "violations": 1,
+                "violated_clauses": "GB 50016-2014 第5.5.17条",
+            }
+        ],
+        "supervision_registration": [
+            {
+                "kind": "supervision_registration",
+                "number": f"JD-{prj}",
+                "station": "义乌市建设工程质量安全监督站",
+                "registered_on": "2026-02-05",
+            }
+        ],
+    }
+
+
+def file_stages(client, login, prj, kinds=("contract", "drawing_review", "supervision_registration")):
+    """File stage records as the 建设单位 and have the county check them, over the HTTP API."""
+    ent, county = login("ent_yiwu"), login("county_yiwu")
+    for kind in kinds:
+        for data in stage_payloads(prj)[kind]:
+            r = client.http.post(f"/projects/{prj}/stages", headers={**JSON, **ent}, body=json.dumps({"data": data}))
+            assert r.status_code == 201, r.body
+            rec = body(r)["record"]
+            r = client.http.post(
+                f"/projects/{prj}/stages/{kind}/{rec['number']}/check",
+                headers={**JSON, **county},
+                body=json.dumps({"version": rec["version"], "confirmed": True, "note": "与原件一致"}),
+            )
+            assert r.status_code == 200, r.body
 
 
 def pump_until(client, login, permits, app_id, predicate, timeout=15.0):
@@ -409,3 +467,56 @@ def test_start_suspension_and_resumption_after_a_year_needs_the_authority(
     a = body(r)["application"]
     assert a["state"] == "ISSUED" and a["resume_checked_by"]
     assert wiring.get_permit_service().store.lock_holder(permits["people"]["李建华"]) == permits["projects"][0]
+
+
+def test_missing_drawing_review_is_named_then_filed_and_the_application_proceeds(client, platform, login, permits):
+    prj = permits["projects"][2]
+    app_id = apply(client, login, prj, permits["people"]["李建华"])
+    v = pump_until(client, login, permits, app_id, lambda v: v["application"]["task_step"] == "await_completion")
+    assert v["application"]["missing"] == ["缺少已核查的施工图审查合格书", "未办理质量安全监督登记"]
+    file_stages(client, login, prj, kinds=("drawing_review", "supervision_registration"))
+    r = client.http.post(
+        f"/permit-applications/{app_id}/resubmit",
+        headers={**JSON, **login("ent_yiwu")},
+        body=json.dumps({"version": v["application"]["version"], "changes": {}}),
+    )
+    assert r.status_code == 200, r.body
+    v = pump_until(client, login, permits, app_id, lambda v: v["application"]["task_step"] == "review")
+    assert v["application"]["missing"] == []
+
+
+def test_stage_records_are_filed_by_the_right_party_checked_and_versioned(client, platform, login, permits):
+    prj = permits["projects"][0]
+    ent, county = login("ent_yiwu"), login("county_yiwu")
+    stages = body(client.http.get(f"/projects/{prj}/stages", headers=ent))["items"]
+    assert {s["kind_label"] for s in stages} == {"合同备案", "施工图审查合格书", "质量安全监督登记"}
+    assert all(s["state_label"] == "已核查" for s in stages)
+    assert client.http.get(f"/projects/{prj}/stages", headers=login("county_xihu")).status_code == 404
+    bad = dict(stage_payloads(prj)["drawing_review"][0], number=f"{prj}-03-002", violated_clauses=None)
+    r = client.http.post(f"/projects/{prj}/stages", headers={**JSON, **ent}, body=json.dumps({"data": bad}))
+    assert r.status_code == 400 and "强制性条文" in r.body.decode()
+    new = dict(bad, violations=0, first_pass=True)
+    r = client.http.post(f"/projects/{prj}/stages", headers={**JSON, **ent}, body=json.dumps({"data": new}))
+    assert r.status_code == 201
+    rec = body(r)["record"]
+    dup = client.http.post(f"/projects/{prj}/stages", headers={**JSON, **ent}, body=json.dumps({"data": new}))
+    assert dup.status_code == 409
+    pending = body(client.http.get("/stages/pending", headers=county))["items"]
+    assert [p["record"]["number"] for p in pending] == [rec["number"]]
+    path = f"/projects/{prj}/stages/drawing_review/{rec['number']}"
+    r = client.http.post(
+        f"{path}/check",
+        headers={**JSON, **county},
+        body=json.dumps({"version": rec["version"], "confirmed": False, "note": "审查机构名称与公章不符"}),
+    )
+    assert body(r)["state_label"] == "退回修改"
+    fixed = dict(new, review_org_name="浙江省施工图审查中心")
+    stale = client.http.put(path, headers={**JSON, **ent}, body=json.dumps({"version": rec["version"], "data": fixed}))
+    assert stale.status_code == 409
+    r = client.http.put(path, headers={**JSON, **ent}, body=json.dumps({"version": rec["version"] + 1, "data": fixed}))
+    assert r.status_code == 200 and body(r)["state_label"] == "待核查"
+    assert body(r)["record"]["version"] == rec["version"] + 2
+    trail = body(
+        client.http.get(f"/audit/targets/stage_record/{prj}:drawing_review:{rec['number']}", headers=login("province"))
+    )
+    assert [e["action"] for e in trail["items"]] == ["STAGE_FILED", "STAGE_CHECKED", "STAGE_CORRECTED"]

@@ -105,3 +105,91 @@ def test_suspension_reporting_and_resumption_check():
     assert suspension_late(date(2026, 3, 1), date(2026, 4, 1))
     assert not resume_needs_check(date(2026, 3, 1), date(2027, 2, 28))
     assert resume_needs_check(date(2026, 3, 1), date(2027, 3, 1))
+
+
+def _stage(data, state="CONFIRMED"):
+    from chalicelib.domain.stages import StageRecord
+
+    return StageRecord(
+        prj_num="3307821503100001",
+        kind=data["kind"],
+        number=data["number"],
+        region_code="330782",
+        project_owner="A" * 18,
+        filed_by="A" * 18,
+        data=data,
+        state=state,
+        created_at="t",
+        updated_at="t",
+    )
+
+
+def _contract(ctype, contractor, n):
+    return {
+        "kind": "contract",
+        "number": f"HT-000{n}",
+        "contract_no": "c",
+        "contract_type": ctype,
+        "money": "1",
+        "contract_date": "2026-01-01",
+        "employer_uscc": "A" * 18,
+        "contractor_uscc": contractor,
+    }
+
+
+def test_stage_gaps_name_each_missing_filing():
+    from chalicelib.domain.stages import stage_gaps
+
+    builder, supervisor = "B" * 18, "C" * 18
+    review = {
+        "kind": "drawing_review",
+        "number": "SC-0001",
+        "review_org_uscc": "D" * 18,
+        "review_org_name": "审图中心",
+        "finished_on": "2026-03-01",
+        "first_pass": True,
+        "violations": 0,
+    }
+    reg = {"kind": "supervision_registration", "number": "JD-0001", "station": "监督站", "registered_on": "2026-03-02"}
+    stages = [
+        _stage(_contract("survey", "E" * 18, 1)),
+        _stage(_contract("design", "E" * 18, 2)),
+        _stage(_contract("construction", "F" * 18, 3)),  # another builder's contract does not count
+        _stage(_contract("supervision", supervisor, 4), state="SUBMITTED"),  # not yet checked
+        _stage(review),
+        _stage(reg),
+    ]
+    required = ["survey", "design", "construction", "supervision"]
+    gaps = stage_gaps(
+        stages, construction_uscc=builder, supervision_uscc=supervisor, required_contracts=required, on=date(2026, 3, 1)
+    )
+    assert gaps == ["缺少已核查的与申请的施工单位施工合同备案", "缺少已核查的与申请的监理单位监理合同备案"]
+    stages[2] = _stage(_contract("construction", builder, 3))
+    assert (
+        stage_gaps(
+            stages, construction_uscc=builder, supervision_uscc=None, required_contracts=required, on=date(2026, 3, 1)
+        )
+        == []
+    )
+    # a review finished after the application day does not count yet
+    assert stage_gaps(
+        stages, construction_uscc=builder, supervision_uscc=None, required_contracts=required, on=date(2026, 2, 28)
+    ) == ["缺少已核查的施工图审查合格书"]
+
+
+def test_who_may_file_a_stage():
+    from chalicelib.domain.stages import ContractFiling, DrawingReview, may_file
+
+    c = ContractFiling.model_validate(_contract("construction", "F" * 18, 1))
+    assert may_file(c, filer="A" * 18, project_owner="A" * 18) is None
+    assert may_file(c, filer="F" * 18, project_owner="A" * 18) is None  # the contractor files its own contract
+    assert "建设单位" in may_file(c, filer="G" * 18, project_owner="A" * 18)
+    d = DrawingReview(
+        number="SC-0001",
+        review_org_uscc="D" * 18,
+        review_org_name="审图中心",
+        finished_on=date(2026, 3, 1),
+        first_pass=True,
+        violations=0,
+    )
+    assert may_file(d, filer="F" * 18, project_owner="A" * 18) == "施工图审查合格书应由建设单位填报"
