@@ -83,6 +83,9 @@ class PermitApplication(BaseModel):
     task_step: str | None = None
     review_level: str | None = None
     decision_deadline: str | None = None
+    clock_started_on: str | None = Field(default=None, description="法定期限起算日（受理或补正齐全之日）")
+    notice_issued_on: str | None = Field(default=None, description="一次性告知补正材料的日期")
+    notice_due_by: str | None = Field(default=None, description="应当告知的最后日期（5个工作日）")
     permit_no: str | None = None
     issued_on: str | None = None
     verification_id: str | None = None  # unguessable; printed as the QR code, resolved by the public API

@@ -105,20 +105,34 @@ class PermitService:
             **fields,
         )
         deadline = add_working_days(self._today(), decision_days(self._today()))
-        app = app.model_copy(update={"decision_deadline": deadline.isoformat()})
+        app = app.model_copy(update={"decision_deadline": deadline.isoformat(), "clock_started_on": app.applied_on})
         self.store.create(app, self._draft(app, None, AuditAction.PERMIT_APPLIED), p, meta)
         limits = {
-            "review_seconds": self.timeouts.get("review", seconds_until(deadline, now.astimezone(SHANGHAI))),
-            "escalation_seconds": self.timeouts.get(
-                "escalation",
-                seconds_until(add_working_days(deadline, rules()["escalation_working_days"]), now.astimezone(SHANGHAI)),
-            ),
+            **self._review_limits(app),
             "completion_seconds": self.timeouts.get("completion", rules()["completion_window_days"] * 86400),
         }
         self.workflow.start(app.application_id, {"application_id": app.application_id, "limits": limits})
         return app
 
+    def _review_limits(self, app: PermitApplication) -> dict[str, int]:
+        """Seconds until the statutory decision deadline (and the escalation's), from now: the clock (re)starts when
+        the application is complete, with the number of working days in force on the application date."""
+        now = self.clock().astimezone(SHANGHAI)
+        deadline = add_working_days(now.date(), decision_days(date.fromisoformat(app.applied_on)))
+        return {
+            "review_seconds": self.timeouts.get("review", seconds_until(deadline, now)),
+            "escalation_seconds": self.timeouts.get(
+                "escalation",
+                seconds_until(add_working_days(deadline, rules()["escalation_working_days"]), now),
+            ),
+        }
+
     def get(self, p: Principal, application_id: str) -> tuple[PermitApplication, dict[str, Any]]:
+        """The application with its workflow progress (current step, history) for the project view."""
+        return self.load(p, application_id), self.workflow.history(application_id)
+
+    def load(self, p: Principal, application_id: str) -> PermitApplication:
+        """The application, if this principal may see it (enterprise: its own; officials: their region)."""
         app = self.store.get(application_id)
         if app is None:
             raise NotFound("施工许可申请不存在")
@@ -127,13 +141,13 @@ class PermitService:
             or (p.is_official and in_region_scope(p, app.region_code))
         ):
             raise NotFound("施工许可申请不存在")
-        return app, self.workflow.history(application_id)
+        return app
 
     def resubmit(
         self, p: Principal, meta: RequestMeta, application_id: str, *, version: int, changes: dict[str, Any]
     ) -> PermitApplication:
         """补正后重新提交: only while the workflow waits for completion; the checks run again."""
-        app, _ = self.get(p, application_id)
+        app = self.load(p, application_id)
         if p.role != Role.ENTERPRISE:
             raise Forbidden()
         if app.version != version:
@@ -158,6 +172,7 @@ class PermitService:
                 "state": PermitState.SUBMITTED,
                 "task_token": None,
                 "task_step": None,
+                "clock_started_on": self._today().isoformat(),
                 "version": app.version + 1,
                 "updated_at": self.clock().isoformat(),
             }
@@ -172,7 +187,7 @@ class PermitService:
     def decide(
         self, p: Principal, meta: RequestMeta, application_id: str, *, version: int, approved: bool, reason: str
     ) -> PermitApplication:
-        app, _ = self.get(p, application_id)
+        app = self.load(p, application_id)
         if not p.is_official or p.role == Role.PROVINCE_ADMIN:
             raise Forbidden("只有主管部门可以作出许可决定")
         if app.state not in (PermitState.UNDER_REVIEW, PermitState.ESCALATED) or not app.task_token:
@@ -247,10 +262,29 @@ class PermitService:
                 on=self._today(),
             )
         state = PermitState.SUBMITTED if not missing else PermitState.INCOMPLETE
+        today = self._today()
+        clock: dict[str, Any]
+        if missing:
+            # 一次性告知: one notice listing everything missing, on the spot (the statutory limit is 5 working days)
+            clock = {
+                "notice_issued_on": today.isoformat(),
+                "notice_due_by": add_working_days(
+                    date.fromisoformat(app.clock_started_on or app.applied_on),
+                    rules()["incomplete_notice_working_days"],
+                ).isoformat(),
+            }
+        else:
+            # complete: the statutory decision clock starts (again) today
+            days = decision_days(date.fromisoformat(app.applied_on))
+            clock = {
+                "clock_started_on": today.isoformat(),
+                "decision_deadline": add_working_days(today, days).isoformat(),
+            }
         updated = app.model_copy(
             update={
                 "missing": missing,
                 "state": state,
+                **clock,
                 "version": app.version + 1,
                 "updated_at": self.clock().isoformat(),
             }
@@ -262,7 +296,7 @@ class PermitService:
             WORKFLOW,
             meta,
         )
-        self.workflow.succeed(token, {"ok": not missing, "missing": missing})
+        self.workflow.succeed(token, {"ok": not missing, "missing": missing, "limits": self._review_limits(updated)})
 
     def _park(
         self, app: PermitApplication, token: str, step: str, state: PermitState, level: str | None, meta: RequestMeta
@@ -340,7 +374,7 @@ class PermitDocuments:
 
     def certificate(self, p: Principal, meta: RequestMeta, application_id: str, *, copy: str) -> dict[str, Any]:
         """Print 正本 or 副本; every print is audited and every print after the first is marked as a reprint."""
-        app, _ = self.s.get(p, application_id)
+        app = self.s.load(p, application_id)
         if app.state not in (PermitState.ISSUED, PermitState.SUSPENDED, PermitState.COMPLETED) or not app.permit_no:
             raise Conflict("施工许可证尚未核发或已废止，不能打印")
         if copy not in ("正本", "副本"):
@@ -399,7 +433,7 @@ class PermitDocuments:
         completed_on: date,
     ) -> PermitApplication:
         """竣工验收备案: the project is closed and the project manager and chief engineer are free again."""
-        app, _ = self.s.get(p, application_id)
+        app = self.s.load(p, application_id)
         if p.role != Role.ENTERPRISE:
             raise Forbidden("竣工验收备案由建设单位（或受托企业）办理")
         if app.state != PermitState.ISSUED:
@@ -455,7 +489,7 @@ class PermitAfterIssue:
         self.s = service
 
     def _load(self, p: Principal, application_id: str, version: int) -> PermitApplication:
-        app, _ = self.s.get(p, application_id)
+        app = self.s.load(p, application_id)
         if app.version != version:
             raise Conflict("申请已被修改，请刷新后重试")
         return app

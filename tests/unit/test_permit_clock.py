@@ -1,0 +1,100 @@
+"""The statutory clock of a permit application, on the service with in-memory adapters (no I/O): the incomplete
+notice is dated and due within 5 working days; the decision clock (re)starts when the application is complete."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from types import SimpleNamespace as NS
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.audit import RequestMeta
+from chalicelib.domain.permits import add_working_days
+from chalicelib.domain.records import RecordState, RecordType
+from chalicelib.services.permits import PermitService
+from tests.unit.fakes import enterprise
+
+OWNER = "91330782677204726D"
+
+
+class Store:
+    def __init__(self):
+        self.apps = {}
+
+    def create(self, app, draft, actor, meta):
+        self.apps[app.application_id] = app
+
+    def get(self, application_id):
+        return self.apps.get(application_id)
+
+    def save(self, app, expected_version, draft, actor, meta, *, lock_persons=None):
+        assert self.apps[app.application_id].version == expected_version
+        self.apps[app.application_id] = app
+
+    def lock_holder(self, person):
+        return None
+
+
+class Workflow:
+    def __init__(self):
+        self.started, self.answers = [], []
+
+    def start(self, name, payload):
+        self.started.append(payload)
+
+    def succeed(self, token, output):
+        self.answers.append((token, output))
+
+
+class Registry:
+    def __init__(self):
+        cert = NS(valid_until=date(2030, 1, 1), items=[NS(code="D101B")])
+        self.records = {
+            (RecordType.PROJECT, ("3307821503100001",)): NS(
+                state=RecordState.CONFIRMED, owner_uscc=OWNER, region_code="330782", name="某工程"
+            ),
+            (RecordType.ENTERPRISE, (OWNER,)): NS(
+                state=RecordState.CONFIRMED, qualifications=[cert], safety_licence=NS(valid_until=date(2030, 1, 1))
+            ),
+            (RecordType.PERSON, ("p" * 24, OWNER)): NS(
+                state=RecordState.SUBMITTED, registrations=[NS(reg_type="JZS1", valid_until=None)]
+            ),
+        }
+
+    def get(self, rtype, key):
+        return self.records.get((rtype, key))
+
+
+def test_notice_then_clock_restarts_on_completion():
+    now = {"t": datetime(2026, 9, 29, 2, 0, tzinfo=UTC)}  # Tuesday 10:00 in Beijing, before the National Day week
+    store, flow, registry = Store(), Workflow(), Registry()
+    svc = PermitService(store, flow, registry, clock=lambda: now["t"], new_id=lambda: "app1")
+    fields = {
+        "construction_uscc": OWNER,
+        "project_manager": "p" * 24,
+        "contract_price": Decimal("800"),
+        "area": Decimal("5000"),
+    }
+    app = svc.apply(enterprise(OWNER), RequestMeta(), "3307821503100001", fields)
+    assert app.decision_deadline == add_working_days(date(2026, 9, 29), 7).isoformat()
+
+    svc.handle_task({"application_id": "app1", "task": "check", "token": "t1"}, RequestMeta())
+    a = store.get("app1")
+    assert a.missing == ["项目经理不是施工单位已确认的注册人员"]
+    assert a.notice_issued_on == "2026-09-29"
+    assert a.notice_due_by == add_working_days(date(2026, 9, 29), 5).isoformat()  # holidays skipped
+    assert flow.answers[-1][1]["ok"] is False
+
+    # fixed and resubmitted three weeks later: the decision clock starts again from then
+    now["t"] = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
+    registry.records[(RecordType.PERSON, ("p" * 24, OWNER))].state = RecordState.CONFIRMED
+    svc.handle_task({"application_id": "app1", "task": "await_completion", "token": "t2"}, RequestMeta())
+    svc.resubmit(enterprise(OWNER), RequestMeta(), "app1", version=store.get("app1").version, changes={})
+    svc.handle_task({"application_id": "app1", "task": "check", "token": "t3"}, RequestMeta())
+    a = store.get("app1")
+    assert a.missing == [] and a.clock_started_on == "2026-10-20"
+    deadline = add_working_days(date(2026, 10, 20), 7)
+    assert a.decision_deadline == deadline.isoformat()
+    limits = flow.answers[-1][1]["limits"]
+    end_of_deadline = datetime.combine(deadline + timedelta(days=1), time(), tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert limits["review_seconds"] == int((end_of_deadline - now["t"]).total_seconds())
