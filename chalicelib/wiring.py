@@ -165,6 +165,13 @@ def get_stage_store():
 
 
 @cache
+def get_project_view():
+    from chalicelib.services.stages import ProjectView
+
+    return ProjectView(get_stage_service(), get_permit_service())
+
+
+@cache
 def get_stage_service():
     from chalicelib.services.stages import StageService
 
@@ -238,6 +245,7 @@ def reset() -> None:
         get_permit_after_issue,
         get_stage_store,
         get_stage_service,
+        get_project_view,
         get_settings,
     ):
         fn.cache_clear()

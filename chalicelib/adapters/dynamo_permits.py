@@ -2,6 +2,7 @@
 
 application   pk = "PERMIT#{id}", sk = "APP"      gsi2: "ORG#{applicant}" / "PERMIT#{applied_on}#{id}"
                                                   gsi1 (officials, sparse while waiting on them): "PQ#{county}" / "{updated}#{id}"
+project index pk = "STAGE#{prj_num}", sk = "PERMITAPP#{applied_on}#{id}" (written with the application)
 person lock   pk = "LOCK#PER#{person}", sk = "LOCK"  (attribute_not_exists: two applications racing, one wins)
                                                   gsi1 (issued, not started): "PSTART#{deadline yyyy-mm}" / "{deadline}#{id}"
 sequence      pk = "SEQ#PERMIT#{county}", sk = "{yyyymmdd}"  (ADD n: numbers are never handed out twice)
@@ -54,7 +55,13 @@ class DynamoPermitStore:
 
     def create(self, app: PermitApplication, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> None:
         try:
-            self.audit.commit([put_new(self.table, _item(app))], draft, actor, meta)
+            pointer = {
+                "pk": f"STAGE#{app.prj_num}",
+                "sk": f"PERMITAPP#{app.applied_on}#{app.application_id}",
+                "entity": "permit_pointer",
+                "application_id": app.application_id,
+            }
+            self.audit.commit([put_new(self.table, _item(app)), put_new(self.table, pointer)], draft, actor, meta)
         except ConditionFailed:
             raise Conflict("该施工许可申请已存在") from None
 
@@ -148,6 +155,36 @@ class DynamoPermitStore:
                     break
                 kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
             month = add_months(month, 1)
+
+    def by_applicant(self, applicant: str, since: str) -> list[PermitApplication]:
+        """The applicant's applications since a date: one Query on gsi2 (projection ALL)."""
+        out: list[PermitApplication] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :pk AND gsi2sk BETWEEN :a AND :b",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"ORG#{applicant}"},
+                ":a": {"S": f"PERMIT#{since}"},
+                ":b": {"S": "PERMIT#9999"},
+            },
+        }
+        while True:
+            resp = self._ddb.query(**kwargs)
+            out += [PermitApplication.model_validate(model_data(i)) for i in resp.get("Items", [])]
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def for_project(self, prj_num: str) -> list[PermitApplication]:
+        """A project's applications, oldest first: one Query on the project partition, then one read each."""
+        resp = self._ddb.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues={":pk": {"S": f"STAGE#{prj_num}"}, ":p": {"S": "PERMITAPP#"}},
+        )
+        apps = [self.get(i["application_id"]["S"]) for i in resp.get("Items", [])]
+        return [a for a in apps if a is not None]
 
     def lock_holder(self, person: str) -> str | None:
         item = self._ddb.get_item(

@@ -45,7 +45,11 @@ class DynamoStageStore:
         }
         while True:
             resp = self._ddb.query(**kwargs)
-            out += [StageRecord.model_validate(model_data(i)) for i in resp.get("Items", [])]
+            out += [
+                StageRecord.model_validate(model_data(i))
+                for i in resp.get("Items", [])
+                if i.get("entity", {}).get("S") == "stage_record"  # the partition also indexes permit applications
+            ]
             if "LastEvaluatedKey" not in resp:
                 return out
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

@@ -71,6 +71,7 @@ class PermitApplication(BaseModel):
     construction_uscc: str = Field(description="施工单位")
     supervision_uscc: str | None = Field(default=None, description="监理单位")
     project_manager: str = Field(description="项目经理（人员标识）")
+    safety_persons: list[str] = Field(default_factory=list, description="安全生产管理人员（三类人员，人员标识）")
     chief_engineer: str | None = Field(default=None, description="总监理工程师（人员标识）")
     contract_price: Decimal = Field(ge=0, description="合同价格（万元）")
     area: Decimal = Field(ge=0, description="建筑面积（平方米）")
@@ -79,6 +80,7 @@ class PermitApplication(BaseModel):
     state: PermitState = PermitState.SUBMITTED
     version: int = 1
     missing: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list, description="提示审查人员注意的情况（不阻止办理）")
     task_token: str | None = None  # stored server-side, never returned by the API
     task_step: str | None = None
     review_level: str | None = None
@@ -164,9 +166,13 @@ def check_preconditions(
     chief: Any,
     manager_locked_by: str | None,
     on: date,
+    safety: list[Any] | None = None,
 ) -> list[str]:
     """令第18号 第四条 and domain.md §7.6, as far as the platform holds the data: each failure named in Chinese."""
     missing: list[str] = []
+    category = getattr(project, "category", None)
+    need = rules()["category_requirements"].get(category or "")
+    category_name = {"01": "房屋建筑工程", "02": "市政公用工程"}.get(category or "", category or "")
     if project is None or project.state != RecordState.CONFIRMED:
         missing.append("工程项目未经主管部门确认入库")
     if construction is None or construction.state != RecordState.CONFIRMED:
@@ -179,6 +185,10 @@ def check_preconditions(
         ]
         if not valid:
             missing.append("施工单位无有效的建筑业企业资质证书")
+        elif need and not any(
+            (i.code or "").startswith(tuple(need["qualification_prefixes"])) for c in valid for i in c.items
+        ):
+            missing.append(f"施工单位的资质不含{category_name}施工总承包资质")
         lic = construction.safety_licence
         if lic is None or lic.valid_until is None or lic.valid_until < on:
             missing.append("施工单位安全生产许可证不存在或已过期")
@@ -189,12 +199,20 @@ def check_preconditions(
         for r in manager.registrations
     ):
         missing.append("项目经理不是有效注册的注册建造师")
+    elif need and not any(
+        sp in need["manager_specialties"]
+        for r in manager.registrations
+        if (r.reg_type or "").startswith("JZS")
+        for sp in (r.specialties or [])
+    ):
+        missing.append(f"项目经理的注册专业与工程类别（{category_name}）不符")
     if manager_locked_by and manager_locked_by != app.prj_num:
         missing.append(f"项目经理已被在建项目{manager_locked_by}锁定")
     if app.supervision_uscc and (supervision is None or supervision.state != RecordState.CONFIRMED):
         missing.append("监理单位未经确认入库")
     if app.chief_engineer and (chief is None or not any(r.reg_type == "JL" for r in chief.registrations)):
         missing.append("总监理工程师不是监理单位的注册监理工程师")
+    missing += safety_gaps([manager, *(safety or [])], on)
     limit = threshold(on)
     below = app.contract_price <= Decimal(str(limit["investment_wan"])) or app.area <= Decimal(str(limit["area_m2"]))
     if below and not app.exempt_reason:
@@ -203,6 +221,43 @@ def check_preconditions(
             f"（{limit['investment_wan']}万元/{limit['area_m2']}平方米），无需办理施工许可或请说明理由"
         )
     return missing
+
+
+def safety_gaps(people: list[Any], on: date) -> list[str]:
+    """三类人员: at least one confirmed person with a valid certificate of each required category (A/B/C)."""
+    labels = {"A": "主要负责人（A证）", "B": "项目负责人（B证）", "C": "专职安全生产管理人员（C证）"}
+    held = {
+        cert.category
+        for person in people
+        if person is not None and person.state == RecordState.CONFIRMED
+        for cert in getattr(person, "safety_certs", []) or []
+        if cert.valid_until is None or cert.valid_until >= on
+    }
+    return [
+        f"缺少持有效安全生产考核合格证书的{labels.get(c, c)}"
+        for c in rules()["safety_cert_categories_required"]
+        if c not in held
+    ]
+
+
+def splitting_flag(app: PermitApplication, related: list[PermitApplication], on: date) -> str | None:
+    """分解工程规避施工许可: this application is under the threshold, but together with the same applicant's other
+    applications for the same project or the same site it is not. A flag for the reviewing official, not a refusal."""
+    limit = threshold(on)
+    price_limit, area_limit = Decimal(str(limit["investment_wan"])), Decimal(str(limit["area_m2"]))
+    if app.contract_price > price_limit and app.area > area_limit:
+        return None
+    others = [r for r in related if r.application_id != app.application_id and r.state != PermitState.REJECTED]
+    if not others:
+        return None
+    price = app.contract_price + sum((r.contract_price for r in others), Decimal(0))
+    area = app.area + sum((r.area for r in others), Decimal(0))
+    if price > price_limit and area > area_limit:
+        return (
+            f"疑似分解工程规避施工许可：同一建设单位在同一项目或地点另有{len(others)}项申请，"
+            f"合计合同价格{price}万元、建筑面积{area}平方米，超过限额"
+        )
+    return None
 
 
 def permit_number(county: str, day: date, seq: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from chalice import Blueprint
 from pydantic import BaseModel, Field
@@ -24,6 +24,9 @@ class PermitApplyIn(BaseModel):
     supervision_uscc: str | None = Field(default=None, pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")
     project_manager: str = Field(pattern=r"^[0-9a-f]{24}$", description="项目经理（人员标识）")
     chief_engineer: str | None = Field(default=None, pattern=r"^[0-9a-f]{24}$")
+    safety_persons: list[Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")]] = Field(
+        default_factory=list, max_length=20, description="安全生产管理人员（A/B/C证持有人，人员标识）"
+    )
     contract_price: Decimal = Field(ge=0, description="合同价格（万元）")
     area: Decimal = Field(ge=0, description="建筑面积（平方米）")
     exempt_reason: str | None = Field(default=None, max_length=500)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from chalicelib.domain.identity import OFFICIAL_ROLES, Role
 from chalicelib.domain.stages import KIND_LABELS, STAGE_STATE_LABELS, StageData, StageRecord
 from chalicelib.entrypoints.http import Ctx, api_route, decode_cursor, encode_cursor
-from chalicelib.wiring import get_stage_service
+from chalicelib.wiring import get_project_view, get_stage_service
 
 bp = Blueprint(__name__)
 KIND = r"^(tender|contract|drawing_review|supervision_registration)$"
@@ -133,3 +133,24 @@ def check_stage(ctx: Ctx, req: StageCheckIn, prj_num: str, kind: str, number: st
 def pending_stages(ctx: Ctx, q: PendingQuery):
     page = get_stage_service().pending(ctx.user, q.county, limit=q.limit, cursor=decode_cursor(q.cursor))
     return StageList(items=[_view(r) for r in page.items], cursor=encode_cursor(page.cursor))
+
+
+class ProjectLifecycle(BaseModel):
+    """项目全过程：项目、环节信息、施工许可申请及其流程进度"""
+
+    project: dict[str, Any]
+    stages: list[StageView]
+    permits: list[dict[str, Any]] = Field(description="每项施工许可申请及流程进度（当前步骤、历史）")
+
+
+@api_route(
+    bp,
+    "/projects/{prj_num}/lifecycle",
+    summary="项目全过程视图（环节信息与施工许可流程进度）",
+    tags=["项目环节"],
+    roles=[Role.ENTERPRISE, *OFFICIAL_ROLES],
+    response=ProjectLifecycle,
+)
+def project_lifecycle(ctx: Ctx, prj_num: str):
+    view = get_project_view().show(ctx.user, prj_num)
+    return ProjectLifecycle(project=view["project"], stages=[_view(r) for r in view["stages"]], permits=view["permits"])

@@ -30,6 +30,7 @@ from chalicelib.domain.permits import (
     resume_needs_check,
     rules,
     seconds_until,
+    splitting_flag,
     start_deadline,
     suspension_late,
 )
@@ -155,6 +156,7 @@ class PermitService:
         if app.state != PermitState.INCOMPLETE or app.task_step != "await_completion" or not app.task_token:
             raise Conflict("当前状态不能补正重新提交")
         allowed = {
+            "safety_persons",
             "construction_uscc",
             "supervision_uscc",
             "project_manager",
@@ -247,6 +249,7 @@ class PermitService:
             "chief": get(RecordType.PERSON, (app.chief_engineer, app.supervision_uscc or ""))
             if app.chief_engineer
             else None,
+            "safety": [get(RecordType.PERSON, (key, app.construction_uscc)) for key in app.safety_persons],
         }
 
     def _check(self, app: PermitApplication, token: str, meta: RequestMeta) -> None:
@@ -263,6 +266,7 @@ class PermitService:
             )
         state = PermitState.SUBMITTED if not missing else PermitState.INCOMPLETE
         today = self._today()
+        flag = splitting_flag(app, self._related(app, today), today)
         clock: dict[str, Any]
         if missing:
             # 一次性告知: one notice listing everything missing, on the spot (the statutory limit is 5 working days)
@@ -283,6 +287,7 @@ class PermitService:
         updated = app.model_copy(
             update={
                 "missing": missing,
+                "flags": [flag] if flag else [],
                 "state": state,
                 **clock,
                 "version": app.version + 1,
@@ -297,6 +302,23 @@ class PermitService:
             meta,
         )
         self.workflow.succeed(token, {"ok": not missing, "missing": missing, "limits": self._review_limits(updated)})
+
+    def _related(self, app: PermitApplication, today: date) -> list[PermitApplication]:
+        """The applicant's applications of the last 12 months for the same project or the same site (address)."""
+        since = date(today.year - 1, today.month, min(today.day, 28)).isoformat()
+        candidates = [
+            a for a in self.store.by_applicant(app.applicant_uscc, since) if a.application_id != app.application_id
+        ]
+        if not candidates:
+            return []
+        here = getattr(self.registry.get(RecordType.PROJECT, (app.prj_num,)), "address", None)
+        related = []
+        for other in candidates:
+            if other.prj_num == app.prj_num or (
+                here and getattr(self.registry.get(RecordType.PROJECT, (other.prj_num,)), "address", None) == here
+            ):
+                related.append(other)
+        return related
 
     def _park(
         self, app: PermitApplication, token: str, step: str, state: PermitState, level: str | None, meta: RequestMeta

@@ -181,3 +181,33 @@ class StageService:
             return transition(r, action)
         except ValueError as exc:
             raise Conflict(str(exc)) from None
+
+
+class ProjectView:
+    """The project view (项目全过程): the project, its stage records and its permit applications with each
+    workflow's progress (current step, history)."""
+
+    def __init__(self, stages: StageService, permits: Any):
+        self.stages = stages
+        self.permits = permits
+
+    def show(self, p: Principal, prj_num: str) -> dict[str, Any]:
+        project = self.stages._project(prj_num)
+        if not self.stages._visible(p, project.owner_uscc or "", None, project.region_code or ""):
+            raise NotFound("工程项目不存在")
+        applications = []
+        for app in self.permits.store.for_project(prj_num):
+            applications.append(
+                {"application": app.public_view(), "workflow": self.permits.workflow.history(app.application_id)}
+            )
+        return {
+            "project": {
+                "prj_num": project.prj_num,
+                "name": getattr(project, "name", None),
+                "state": project.state.value if project.state else None,
+                "region_code": project.region_code,
+                "owner_uscc": project.owner_uscc,
+            },
+            "stages": self.stages.store.for_project(prj_num),
+            "permits": applications,
+        }

@@ -83,7 +83,7 @@ def seed_registry() -> dict[str, int]:
     from chalicelib.domain.campaigns import Campaign, CampaignKind
     from chalicelib.domain.enterprise import Enterprise, QualificationCert, QualificationItem, SafetyLicence
     from chalicelib.domain.identity import system_principal
-    from chalicelib.domain.person import RegisteredPerson, Registration, person_key
+    from chalicelib.domain.person import RegisteredPerson, Registration, SafetyCert, person_key
     from chalicelib.domain.project import Project
     from chalicelib.domain.records import Provenance, RecordSource, RecordState, RecordType
     from chalicelib.domain.review import Court, ReviewInfo, SlaClock
@@ -232,6 +232,31 @@ def seed_registry() -> dict[str, int]:
     )
     enterprises.append(jiangong)
     idno = _id_card("33078219780815002")
+    for name, first17, cert in (("楼国华", "33078219680302003", "A"), ("吴安平", "33078219880716004", "C")):
+        other = _id_card(first17)
+        persons.append(
+            RegisteredPerson(
+                person_key=person_key("1", other, secret),
+                employer_uscc=jiangong.uscc,
+                employer_name=jiangong.name,
+                name=name,
+                sex="1",
+                id_type="1",
+                id_no=other,
+                birth_date=date(int(first17[6:10]), int(first17[10:12]), int(first17[12:14])),
+                safety_certs=[
+                    SafetyCert(
+                        category=cert, cert_no=f"浙建安{cert}（2024）{first17[-4:]}", valid_until=date(2028, 6, 30)
+                    )
+                ],
+                state=RecordState.CONFIRMED,
+                provenance=legacy,
+                created_at=now.isoformat(),
+                updated_at=now.isoformat(),
+                region_code="330782",
+                owner_uscc=jiangong.uscc,
+            )
+        )
     persons.append(
         RegisteredPerson(
             person_key=person_key("1", idno, secret),
@@ -250,6 +275,7 @@ def seed_registry() -> dict[str, int]:
                     valid_until=date(2029, 12, 31),
                 )
             ],
+            safety_certs=[SafetyCert(category="B", cert_no="浙建安B（2023）0815", valid_until=date(2029, 6, 30))],
             state=RecordState.CONFIRMED,
             provenance=legacy,
             created_at=now.isoformat(),

@@ -47,14 +47,19 @@ def test_permit_lifecycle_over_http(runtime):  # noqa: F811
             }
         )
     # 2. the application names the builder's 一级建造师; the drawing review is still missing
-    manager = next(
-        p["record"]["person_key"] for p in call("GET", "/me/personnel", ent)["items"] if p["record"]["name"] == "何志远"
-    )
+    staff = {p["record"]["name"]: p["record"]["person_key"] for p in call("GET", "/me/personnel", ent)["items"]}
+    manager, safety = staff["何志远"], [staff["楼国华"], staff["吴安平"]]  # B, and the A and C certificate holders
     app = call(
         "POST",
         f"/projects/{PRJ}/permit-applications",
         ent,
-        {"construction_uscc": BUILDER, "project_manager": manager, "contract_price": "18000", "area": "48000"},
+        {
+            "construction_uscc": BUILDER,
+            "project_manager": manager,
+            "safety_persons": safety,
+            "contract_price": "18000",
+            "area": "48000",
+        },
         201,
     )["application"]
     app_path = f"/permit-applications/{app['application_id']}"
@@ -109,7 +114,13 @@ def test_permit_lifecycle_over_http(runtime):  # noqa: F811
         "POST",
         f"/projects/{PRJ2}/permit-applications",
         ent,
-        {"construction_uscc": BUILDER, "project_manager": manager, "contract_price": "9000", "area": "21000"},
+        {
+            "construction_uscc": BUILDER,
+            "project_manager": manager,
+            "safety_persons": safety,
+            "contract_price": "9000",
+            "area": "21000",
+        },
         201,
     )["application"]
     other_path = f"/permit-applications/{other['application_id']}"

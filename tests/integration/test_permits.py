@@ -15,12 +15,14 @@ from infra.local.pumps import SqsPoller
 from tests.integration.test_imports import USCC_YIWU, id_card
 from tests.integration.test_review import JSON, body, decide, submitted_enterprise
 
+SAFETY: list[str] = []  # the A and C certificate holders of the fixture's builder (the manager holds B)
+
 
 @pytest.fixture
 def permits(client, platform, login, monkeypatch):
     """A confirmed construction enterprise (义乌示范), a confirmed 一级建造师 of it, and confirmed projects."""
     from chalicelib import wiring
-    from chalicelib.domain.person import RegisteredPerson, Registration, person_key
+    from chalicelib.domain.person import RegisteredPerson, Registration, SafetyCert, person_key
     from chalicelib.domain.project import Project
     from chalicelib.domain.records import Provenance, RecordSource, RecordState
 
@@ -47,9 +49,11 @@ def permits(client, platform, login, monkeypatch):
     prov = Provenance(source=RecordSource.LEGACY_IMPORT, entered_by="t", entered_org="330000", entered_at=now)
     secret = wiring.get_settings().person_key_secret
     people = {}
-    for name, first17, state in (
-        ("李建华", "33078219750312001", RecordState.CONFIRMED),
-        ("王未审", "33078219800101003", RecordState.SUBMITTED),
+    for name, first17, state, cert in (
+        ("李建华", "33078219750312001", RecordState.CONFIRMED, "B"),
+        ("王未审", "33078219800101003", RecordState.SUBMITTED, "B"),
+        ("王守法", "33078219700101005", RecordState.CONFIRMED, "A"),
+        ("周安", "33078219850101007", RecordState.CONFIRMED, "C"),
     ):
         idn = id_card(first17)
         key = person_key("1", idn, secret)
@@ -64,6 +68,11 @@ def permits(client, platform, login, monkeypatch):
                     id_no=idn,
                     registrations=[
                         Registration(reg_type="JZS1", specialties=["建筑工程"], valid_until=date(2030, 1, 1))
+                    ],
+                    safety_certs=[
+                        SafetyCert(
+                            category=cert, cert_no=f"浙建安{cert}(2024)0{len(people)}", valid_until=date(2029, 1, 1)
+                        )
                     ],
                     state=state,
                     provenance=prov,
@@ -111,6 +120,7 @@ def permits(client, platform, login, monkeypatch):
     for prj in projects[:2]:
         file_stages(client, login, prj)
     file_stages(client, login, projects[2], kinds=("contract",))  # no drawing review, no supervision registration
+    SAFETY[:] = [people["王守法"], people["周安"]]
     return {"people": people, "projects": projects, "poller": poller}
 
 
@@ -186,7 +196,13 @@ def apply(client, login, prj, manager, price="800", area="5000"):
         f"/projects/{prj}/permit-applications",
         headers={**JSON, **login("ent_yiwu")},
         body=json.dumps(
-            {"construction_uscc": USCC_YIWU, "project_manager": manager, "contract_price": price, "area": area}
+            {
+                "construction_uscc": USCC_YIWU,
+                "project_manager": manager,
+                "contract_price": price,
+                "area": area,
+                "safety_persons": SAFETY,
+            }
         ),
     )
     assert r.status_code == 201, r.body
@@ -197,7 +213,10 @@ def test_failing_check_then_fixed_then_approved_and_issued(client, platform, log
     app_id = apply(client, login, permits["projects"][0], permits["people"]["王未审"])
     v = pump_until(client, login, permits, app_id, lambda v: v["application"]["task_step"] == "await_completion")
     assert v["application"]["state"] == "INCOMPLETE"
-    assert v["application"]["missing"] == ["项目经理不是施工单位已确认的注册人员"]
+    assert v["application"]["missing"] == [
+        "项目经理不是施工单位已确认的注册人员",
+        "缺少持有效安全生产考核合格证书的项目负责人（B证）",  # an unconfirmed person's certificate does not count
+    ]
     assert "task_token" not in v["application"]  # the token never leaves the server
     r = client.http.post(
         f"/permit-applications/{app_id}/resubmit",
@@ -215,6 +234,17 @@ def test_failing_check_then_fixed_then_approved_and_issued(client, platform, log
         lambda v: v["application"]["state"] == "UNDER_REVIEW" and v["application"]["task_step"] == "review",
     )
     assert v["application"]["missing"] == []
+    # a resubmission while the officials review never moves the application: 409, state unchanged
+    again = client.http.post(
+        f"/permit-applications/{app_id}/resubmit",
+        headers={**JSON, **login("ent_yiwu")},
+        body=json.dumps({"version": v["application"]["version"], "changes": {}}),
+    )
+    assert again.status_code == 409
+    assert (
+        body(client.http.get(f"/permit-applications/{app_id}", headers=login("ent_yiwu")))["application"]["state"]
+        == "UNDER_REVIEW"
+    )
     assert decide_permit(client, login("county_xihu"), app_id, v, True).status_code == 404
     assert decide_permit(client, login("county_yiwu"), app_id, v, True).status_code == 200
     v = pump_until(client, login, permits, app_id, lambda v: v["workflow"]["status"] == "SUCCEEDED")
@@ -226,6 +256,17 @@ def test_failing_check_then_fixed_then_approved_and_issued(client, platform, log
     from chalicelib import wiring
 
     assert wiring.get_permit_service().store.lock_holder(permits["people"]["李建华"]) == permits["projects"][0]
+    # the officials' project view: stage records and the workflow's progress
+    view = body(client.http.get(f"/projects/{permits['projects'][0]}/lifecycle", headers=login("county_yiwu")))
+    assert view["project"]["state"] == "CONFIRMED" and len(view["stages"]) == 5
+    [permit] = view["permits"]
+    assert permit["application"]["permit_no"] == a["permit_no"] and permit["workflow"]["current_step"] == "Issued"
+    assert permit["workflow"]["steps"][:2] == ["CheckPreconditions", "PreconditionsMet"]
+    assert "task_token" not in permit["application"]
+    assert (
+        client.http.get(f"/projects/{permits['projects'][0]}/lifecycle", headers=login("county_xihu")).status_code
+        == 404
+    )
 
 
 def decide_permit(client, headers, app_id, view, approved, reason="材料齐全，符合条件"):
@@ -520,3 +561,33 @@ def test_stage_records_are_filed_by_the_right_party_checked_and_versioned(client
         client.http.get(f"/audit/targets/stage_record/{prj}:drawing_review:{rec['number']}", headers=login("province"))
     )
     assert [e["action"] for e in trail["items"]] == ["STAGE_FILED", "STAGE_CHECKED", "STAGE_CORRECTED"]
+
+
+def test_splitting_a_project_under_the_threshold_is_flagged_for_the_official(client, platform, login, permits):
+    prj, manager = permits["projects"][0], permits["people"]["李建华"]
+
+    def small(reason):
+        r = client.http.post(
+            f"/projects/{prj}/permit-applications",
+            headers={**JSON, **login("ent_yiwu")},
+            body=json.dumps(
+                {
+                    "construction_uscc": USCC_YIWU,
+                    "project_manager": manager,
+                    "contract_price": "150",
+                    "area": "800",
+                    "exempt_reason": reason,
+                    "safety_persons": SAFETY,
+                }
+            ),
+        )
+        assert r.status_code == 201, r.body
+        return body(r)["application"]["application_id"]
+
+    first = small("建设单位自愿申请")
+    v1 = pump_until(client, login, permits, first, lambda v: v["application"]["task_step"] == "review")
+    assert v1["application"]["flags"] == []
+    second = small("附属用房，单独申请")
+    v2 = pump_until(client, login, permits, second, lambda v: v["application"]["task_step"] == "review")
+    [flag] = v2["application"]["flags"]
+    assert "分解工程规避施工许可" in flag and "300万元" in flag

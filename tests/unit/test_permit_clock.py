@@ -31,6 +31,9 @@ class Store:
         assert self.apps[app.application_id].version == expected_version
         self.apps[app.application_id] = app
 
+    def by_applicant(self, applicant, since):
+        return [a for a in self.apps.values() if a.applicant_uscc == applicant and a.applied_on >= since]
+
     def lock_holder(self, person):
         return None
 
@@ -57,7 +60,15 @@ class Registry:
                 state=RecordState.CONFIRMED, qualifications=[cert], safety_licence=NS(valid_until=date(2030, 1, 1))
             ),
             (RecordType.PERSON, ("p" * 24, OWNER)): NS(
-                state=RecordState.SUBMITTED, registrations=[NS(reg_type="JZS1", valid_until=None)]
+                state=RecordState.SUBMITTED,
+                registrations=[NS(reg_type="JZS1", valid_until=None)],
+                safety_certs=[NS(category="B", valid_until=None)],
+            ),
+            (RecordType.PERSON, ("a" * 24, OWNER)): NS(
+                state=RecordState.CONFIRMED, safety_certs=[NS(category="A", valid_until=date(2030, 1, 1))]
+            ),
+            (RecordType.PERSON, ("c" * 24, OWNER)): NS(
+                state=RecordState.CONFIRMED, safety_certs=[NS(category="C", valid_until=date(2030, 1, 1))]
             ),
         }
 
@@ -74,13 +85,14 @@ def test_notice_then_clock_restarts_on_completion():
         "project_manager": "p" * 24,
         "contract_price": Decimal("800"),
         "area": Decimal("5000"),
+        "safety_persons": ["a" * 24, "c" * 24],
     }
     app = svc.apply(enterprise(OWNER), RequestMeta(), "3307821503100001", fields)
     assert app.decision_deadline == add_working_days(date(2026, 9, 29), 7).isoformat()
 
     svc.handle_task({"application_id": "app1", "task": "check", "token": "t1"}, RequestMeta())
     a = store.get("app1")
-    assert a.missing == ["项目经理不是施工单位已确认的注册人员"]
+    assert a.missing == ["项目经理不是施工单位已确认的注册人员", "缺少持有效安全生产考核合格证书的项目负责人（B证）"]
     assert a.notice_issued_on == "2026-09-29"
     assert a.notice_due_by == add_working_days(date(2026, 9, 29), 5).isoformat()  # holidays skipped
     assert flow.answers[-1][1]["ok"] is False

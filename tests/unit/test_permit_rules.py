@@ -22,6 +22,7 @@ from chalicelib.domain.permits import (
     suspension_late,
     threshold,
 )
+from chalicelib.domain.records import RecordState
 
 
 def issued(**kw) -> PermitApplication:
@@ -193,3 +194,71 @@ def test_who_may_file_a_stage():
         violations=0,
     )
     assert may_file(d, filer="F" * 18, project_owner="A" * 18) == "施工图审查合格书应由建设单位填报"
+
+
+def test_splitting_one_project_into_applications_under_the_threshold_is_flagged():
+    from chalicelib.domain.permits import splitting_flag
+
+    on = date(2015, 3, 1)  # 30万元 / 300 m²
+    first = issued(application_id="a1", contract_price=Decimal("25"), area=Decimal("280"))
+    second = issued(application_id="a2", contract_price=Decimal("20"), area=Decimal("250"))
+    assert splitting_flag(second, [], on) is None
+    flag = splitting_flag(second, [first], on)
+    assert "分解工程" in flag and "45万元" in flag and "530平方米" in flag
+    rejected = first.model_copy(update={"state": PermitState.REJECTED})
+    assert splitting_flag(second, [rejected], on) is None
+    big = issued(application_id="a3", contract_price=Decimal("800"), area=Decimal("5000"))
+    assert splitting_flag(big, [first], on) is None  # above the threshold on its own: nothing to dodge
+
+
+def _person(state="CONFIRMED", certs=(), specialties=("建筑工程",)):
+    from types import SimpleNamespace as NS
+
+    return NS(
+        state=RecordState(state),
+        registrations=[NS(reg_type="JZS1", specialties=list(specialties), valid_until=None)],
+        safety_certs=[NS(category=c, valid_until=date(2030, 1, 1)) for c in certs],
+    )
+
+
+def test_category_qualification_specialty_and_safety_personnel():
+    from types import SimpleNamespace as NS
+
+    from chalicelib.domain.permits import check_preconditions
+
+    project = NS(state=RecordState.CONFIRMED, category="02")  # 市政公用工程
+    builder = NS(
+        state=RecordState.CONFIRMED,
+        qualifications=[NS(valid_until=date(2030, 1, 1), items=[NS(code="D101A")])],
+        safety_licence=NS(valid_until=date(2030, 1, 1)),
+    )
+    app = issued(state=PermitState.SUBMITTED)
+    gaps = check_preconditions(
+        app,
+        project=project,
+        construction=builder,
+        manager=_person(certs=("B",)),
+        supervision=None,
+        chief=None,
+        manager_locked_by=None,
+        on=date(2026, 3, 1),
+        safety=[_person(certs=("A",))],
+    )
+    assert gaps == [
+        "施工单位的资质不含市政公用工程施工总承包资质",
+        "项目经理的注册专业与工程类别（市政公用工程）不符",
+        "缺少持有效安全生产考核合格证书的专职安全生产管理人员（C证）",
+    ]
+    builder.qualifications[0].items.append(NS(code="D110B"))
+    gaps = check_preconditions(
+        app,
+        project=project,
+        construction=builder,
+        manager=_person(certs=("B",), specialties=("JZS08",)),
+        supervision=None,
+        chief=None,
+        manager_locked_by=None,
+        on=date(2026, 3, 1),
+        safety=[_person(certs=("A",)), _person(certs=("C",))],
+    )
+    assert gaps == []
