@@ -114,3 +114,11 @@ def serialized_moto(monkeypatch):
             return original(self, operation_name, api_params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", locked)
+
+
+def today_in_beijing():
+    """The service's notion of today (Asia/Shanghai): tests compare with it, not with the machine's date."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()

@@ -91,3 +91,49 @@ def render_permit_pdf(fields: dict[str, Any], *, copy: str, verify_url: str, rep
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def render_notice_pdf(fields: dict[str, Any]) -> bytes:
+    """补正材料一次性告知书: everything missing, listed once. `fields`: applicant, project_name, prj_num,
+    application_id, applied_on, issued_on, due_by, missing (list), issuer."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=True)
+    c.setTitle(f"补正材料一次性告知书 {fields['application_id']}")
+    width, height = A4
+    c.setFont("STSong-Light", 18)
+    c.drawCentredString(width / 2, height - 80, "建筑工程施工许可申请补正材料一次性告知书")
+    c.setFont("STSong-Light", 11)
+    y = height - 125
+    c.drawString(60, y, f"{fields.get('applicant') or ''}：")
+    lines = [
+        f"你单位于{fields['applied_on']}提出的“{fields.get('project_name') or fields['prj_num']}”"
+        f"（项目编号{fields['prj_num']}）施工许可申请，",
+        "经审查，申请材料不齐全或不符合法定形式，现一次性告知需要补正的全部内容如下：",
+    ]
+    for line in lines:
+        y -= 20
+        c.drawString(72, y, line)
+    for i, item in enumerate(fields["missing"], start=1):
+        y -= 20
+        text = f"{i}. {item}"
+        c.drawString(84, y, text[:46])
+        if len(text) > 46:
+            y -= 16
+            c.drawString(96, y, text[46:])
+    y -= 30
+    c.drawString(72, y, "请补正后重新提交。补正齐全之日起重新计算法定审查期限。")
+    y -= 40
+    c.drawString(width - 300, y, f"{fields.get('issuer') or ''}")
+    c.drawString(width - 300, y - 20, f"告知日期：{fields['issued_on']}")
+    c.setFont("STSong-Light", 8)
+    c.drawString(60, 50, f"申请编号：{fields['application_id']}（依法应于{fields['due_by']}前告知）")
+    c.showPage()
+    c.save()
+    return buf.getvalue()

@@ -192,3 +192,25 @@ def stage_gaps(
     if not any(isinstance(s.data, SupervisionRegistration) for s in ok):
         missing.append("未办理质量安全监督登记")
     return missing
+
+
+def price_flags(stages: list[StageRecord], *, construction_uscc: str, contract_price: Decimal) -> list[str]:
+    """合同价格 consistent with the filed construction contract and the tender result (domain.md §7.6): a mismatch is
+    flagged for the reviewing official (not a refusal: supplementary agreements exist)."""
+    ok = [s.data for s in stages if s.state == StageState.CONFIRMED]
+    flags: list[str] = []
+    contracts = [
+        c
+        for c in ok
+        if isinstance(c, ContractFiling)
+        and c.contract_type == ContractType.CONSTRUCTION
+        and construction_uscc in (c.contractor_uscc, c.union_uscc)
+    ]
+    if contracts and all(c.money != contract_price for c in contracts):
+        filed = "、".join(f"{c.money}" for c in contracts)
+        flags.append(f"申请的合同价格{contract_price}万元与已备案施工合同金额（{filed}万元）不一致")
+    tenders = [t for t in ok if isinstance(t, TenderResult) and t.winner_uscc == construction_uscc]
+    if tenders and all(t.money != contract_price for t in tenders):
+        won = "、".join(f"{t.money}" for t in tenders)
+        flags.append(f"申请的合同价格{contract_price}万元与中标金额（{won}万元）不一致")
+    return flags

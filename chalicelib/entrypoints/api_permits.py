@@ -129,6 +129,25 @@ class CertificateLink(BaseModel):
     permit_no: str
 
 
+class NoticeLink(BaseModel):
+    """补正材料一次性告知书PDF下载链接（15分钟内有效）"""
+
+    url: str
+    missing: list[str]
+
+
+@api_route(
+    bp,
+    "/permit-applications/{application_id}/notice",
+    summary="补正材料一次性告知书（PDF）",
+    tags=["施工许可"],
+    roles=[Role.ENTERPRISE, *OFFICIAL_ROLES],
+    response=NoticeLink,
+)
+def print_notice(ctx: Ctx, application_id: str):
+    return NoticeLink(**get_permit_documents().notice(ctx.user, application_id))
+
+
 class CompletionIn(BaseModel):
     """竣工验收备案"""
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from chalicelib.domain import codetables
-from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.audit import SHANGHAI, AuditAction, AuditDraft, RequestMeta
 from chalicelib.domain.completeness import completeness
 from chalicelib.domain.credit import (
     BlacklistEntry,
@@ -53,7 +53,7 @@ class CreditService:
         self.new_id = new_id
 
     def today(self) -> date:
-        return self.clock().date()
+        return self.clock().astimezone(SHANGHAI).date()  # the day in Beijing, not in UTC
 
     # ---- entering records -------------------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from chalicelib.domain.permits import (
     suspension_late,
 )
 from chalicelib.domain.records import RecordType
-from chalicelib.domain.stages import stage_gaps
+from chalicelib.domain.stages import price_flags, stage_gaps
 from chalicelib.services.ports import RegistryRepository
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -256,9 +256,12 @@ class PermitService:
         missing = check_preconditions(
             app, **self._records(app), manager_locked_by=self.store.lock_holder(app.project_manager), on=self._today()
         )
+        flags: list[str] = []
         if self.stages is not None:
+            stages = self.stages.for_project(app.prj_num)
+            flags += price_flags(stages, construction_uscc=app.construction_uscc, contract_price=app.contract_price)
             missing += stage_gaps(
-                self.stages.for_project(app.prj_num),
+                stages,
                 construction_uscc=app.construction_uscc,
                 supervision_uscc=app.supervision_uscc,
                 required_contracts=rules()["required_contracts"],
@@ -267,6 +270,7 @@ class PermitService:
         state = PermitState.SUBMITTED if not missing else PermitState.INCOMPLETE
         today = self._today()
         flag = splitting_flag(app, self._related(app, today), today)
+        flags += [flag] if flag else []
         clock: dict[str, Any]
         if missing:
             # 一次性告知: one notice listing everything missing, on the spot (the statutory limit is 5 working days)
@@ -287,7 +291,7 @@ class PermitService:
         updated = app.model_copy(
             update={
                 "missing": missing,
-                "flags": [flag] if flag else [],
+                "flags": flags,
                 "state": state,
                 **clock,
                 "version": app.version + 1,
@@ -443,6 +447,31 @@ class PermitDocuments:
             "reprint": app.prints > 0,
             "permit_no": app.permit_no,
         }
+
+    def notice(self, p: Principal, application_id: str) -> dict[str, Any]:
+        """The printable one-time notice of everything missing (补正材料一次性告知书), while the application waits for it."""
+        app = self.s.load(p, application_id)
+        if app.state != PermitState.INCOMPLETE or not app.missing or not app.notice_issued_on:
+            raise Conflict("该申请当前没有需要补正的材料")
+        from chalicelib.domain.certificate import render_notice_pdf
+
+        applicant = self.s.registry.get(RecordType.ENTERPRISE, (app.applicant_uscc,))
+        pdf = render_notice_pdf(
+            {
+                "applicant": getattr(applicant, "name", None) or app.applicant_uscc,
+                "project_name": app.project_name,
+                "prj_num": app.prj_num,
+                "application_id": app.application_id,
+                "applied_on": app.applied_on,
+                "issued_on": app.notice_issued_on,
+                "due_by": app.notice_due_by,
+                "missing": app.missing,
+                "issuer": f"{app.region_code}住房和城乡建设主管部门",
+            }
+        )
+        key = f"exports/permits/{app.application_id}/notice-v{app.version}.pdf"
+        self.s.blobs.put(key, pdf, "application/pdf")
+        return {"url": self.s.blobs.presign_get(key, f"补正告知书-{app.prj_num}.pdf", 900), "missing": app.missing}
 
     def complete(
         self,

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from chalicelib.domain import codetables, identifiers
+from chalicelib.domain.audit import SHANGHAI
 from chalicelib.domain.credit import BlacklistEntry, CreditRecord, CreditScore
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.person import person_key
@@ -194,7 +195,7 @@ class PublicService:
         self.clock = clock
 
     def today(self) -> date:
-        return self.clock().date()
+        return self.clock().astimezone(SHANGHAI).date()  # the day in Beijing, not in UTC
 
     # ---- enterprises ----------------------------------------------------------------------------------------------
 

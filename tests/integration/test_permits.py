@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.names import PERMIT_TASKS_QUEUE
 from infra.local.pumps import SqsPoller
+from tests.conftest import today_in_beijing
 from tests.integration.test_imports import USCC_YIWU, id_card
 from tests.integration.test_review import JSON, body, decide, submitted_enterprise
 
@@ -218,6 +219,16 @@ def test_failing_check_then_fixed_then_approved_and_issued(client, platform, log
         "缺少持有效安全生产考核合格证书的项目负责人（B证）",  # an unconfirmed person's certificate does not count
     ]
     assert "task_token" not in v["application"]  # the token never leaves the server
+    # the one-time notice, printable: every missing item, dated, with its statutory due date
+    import io
+
+    import requests
+    from pypdf import PdfReader
+
+    notice = body(client.http.get(f"/permit-applications/{app_id}/notice", headers=login("ent_yiwu")))
+    text = PdfReader(io.BytesIO(requests.get(notice["url"], timeout=10).content)).pages[0].extract_text()
+    assert "一次性告知" in text and "项目经理不是施工单位已确认的注册人员" in text
+    assert v["application"]["notice_issued_on"] == today_in_beijing().isoformat() and v["application"]["notice_due_by"]
     r = client.http.post(
         f"/permit-applications/{app_id}/resubmit",
         headers={**JSON, **login("ent_yiwu")},
@@ -246,11 +257,12 @@ def test_failing_check_then_fixed_then_approved_and_issued(client, platform, log
         == "UNDER_REVIEW"
     )
     assert decide_permit(client, login("county_xihu"), app_id, v, True).status_code == 404
+    assert client.http.get(f"/permit-applications/{app_id}/notice", headers=login("ent_yiwu")).status_code == 409
     assert decide_permit(client, login("county_yiwu"), app_id, v, True).status_code == 200
     v = pump_until(client, login, permits, app_id, lambda v: v["workflow"]["status"] == "SUCCEEDED")
     a = v["application"]
     assert a["state"] == "ISSUED"
-    assert a["permit_no"].startswith("330782" + date.today().strftime("%Y%m%d")) and len(a["permit_no"]) == 18
+    assert a["permit_no"].startswith("330782" + today_in_beijing().strftime("%Y%m%d")) and len(a["permit_no"]) == 18
     assert v["workflow"]["current_step"] == "Issued"
     assert v["workflow"]["transitions"] <= 20  # the happy path with one completion round stays within budget
     from chalicelib import wiring
@@ -586,8 +598,9 @@ def test_splitting_a_project_under_the_threshold_is_flagged_for_the_official(cli
 
     first = small("建设单位自愿申请")
     v1 = pump_until(client, login, permits, first, lambda v: v["application"]["task_step"] == "review")
-    assert v1["application"]["flags"] == []
+    # the filed construction contract says 800万元: the price mismatch is flagged, splitting not yet
+    assert v1["application"]["flags"] == ["申请的合同价格150万元与已备案施工合同金额（800万元）不一致"]
     second = small("附属用房，单独申请")
     v2 = pump_until(client, login, permits, second, lambda v: v["application"]["task_step"] == "review")
-    [flag] = v2["application"]["flags"]
+    [flag] = [f for f in v2["application"]["flags"] if "分解工程" in f]
     assert "分解工程规避施工许可" in flag and "300万元" in flag

@@ -11,6 +11,7 @@ import pytest
 from chalicelib.domain.audit import RequestMeta
 from chalicelib.domain.credit import CreditKind, CreditRecord, CreditSource
 from chalicelib.domain.identity import system_principal
+from tests.conftest import today_in_beijing
 from tests.integration.test_imports import USCC_YIWU, uscc
 from tests.integration.test_review import JSON, body, decide, submitted_enterprise
 
@@ -143,7 +144,7 @@ def test_publication_period_ends_exactly_and_the_score_follows(client, platform,
 
     confirmed(client, platform, login)
     store = wiring.get_credit_store()
-    today = date.today()
+    today = today_in_beijing()
     ended = _credit(USCC_YIWU, end=today - timedelta(days=1), code="C1-1-01")
     running = _credit(USCC_YIWU, end=today + timedelta(days=1), code="C1-2-05")
     award = _credit(
@@ -182,7 +183,7 @@ def _draft(r: CreditRecord):
 def test_officials_enter_penalties_and_enterprises_rectify(client, platform, login):
     confirmed(client, platform, login)
     county = {**JSON, **login("county_yiwu")}
-    happened = date.today() - timedelta(days=120)
+    happened = today_in_beijing() - timedelta(days=120)
     r = client.http.post(
         "/credit/records",
         headers=county,
@@ -239,7 +240,11 @@ def test_officials_enter_penalties_and_enterprises_rectify(client, platform, log
         f"/me/credit-records/{record['credit_id']}/rectification",
         headers=ent,
         body=json.dumps(
-            {"version": record["version"], "reason": "已完成整改并通过验收", "requested_end": date.today().isoformat()}
+            {
+                "version": record["version"],
+                "reason": "已完成整改并通过验收",
+                "requested_end": today_in_beijing().isoformat(),
+            }
         ),
     )
     assert r.status_code == 200, r.body
@@ -256,7 +261,7 @@ def test_officials_enter_penalties_and_enterprises_rectify(client, platform, log
         if happened.month <= 9
         else happened.replace(year=happened.year + 1, month=happened.month - 9)
     )
-    assert shortened["rectified"] is True and shortened["publish_end"] == max(floor, date.today()).isoformat()
+    assert shortened["rectified"] is True and shortened["publish_end"] == max(floor, today_in_beijing()).isoformat()
     by_authority = body(client.http.get(f"/public/credit-records?uscc={USCC_YIWU}&authority=义乌"))["items"]
     assert [c["credit_id"] for c in by_authority] == [record["credit_id"]]
     assert body(client.http.get(f"/public/credit-records?uscc={USCC_YIWU}&authority=杭州"))["items"] == []
@@ -278,14 +283,14 @@ def test_blacklist_is_public_until_removal_and_zeroes_the_base(client, platform,
                 "uscc": USCC_YIWU,
                 "criterion": "BL-2",
                 "basis": "金建罚〔2015〕3号：出借资质",
-                "listed_on": date.today().isoformat(),
+                "listed_on": today_in_beijing().isoformat(),
             }
         ),
     )
     assert r.status_code == 201, r.body
     listed = body(client.http.get("/public/blacklist"))["items"]
     assert [e["uscc"] for e in listed] == [USCC_YIWU]
-    assert listed[0]["removal_on"] == date.today().replace(year=date.today().year + 1).isoformat()
+    assert listed[0]["removal_on"] == today_in_beijing().replace(year=today_in_beijing().year + 1).isoformat()
     score = body(client.http.get(f"/public/enterprises/{USCC_YIWU}/credit-score"))
     assert score["blacklisted"] is True and score["base"] == 0
     assert (

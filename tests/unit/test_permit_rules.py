@@ -262,3 +262,26 @@ def test_category_qualification_specialty_and_safety_personnel():
         safety=[_person(certs=("A",)), _person(certs=("C",))],
     )
     assert gaps == []
+
+
+def test_price_mismatch_with_contract_and_tender_is_flagged():
+    from chalicelib.domain.stages import price_flags
+
+    builder = "B" * 18
+    contract = _stage(_contract("construction", builder, 1))  # money 1
+    tender = _stage(
+        {
+            "kind": "tender",
+            "number": "ZB-0001",
+            "tender_class": "003",
+            "tender_type": "001",
+            "result_date": "2026-01-01",
+            "money": "2",
+            "winner_uscc": builder,
+        }
+    )
+    assert price_flags([contract], construction_uscc=builder, contract_price=Decimal("1")) == []
+    assert price_flags([contract, tender], construction_uscc=builder, contract_price=Decimal("1")) == [
+        "申请的合同价格1万元与中标金额（2万元）不一致"
+    ]
+    assert price_flags([contract], construction_uscc="C" * 18, contract_price=Decimal("5")) == []
