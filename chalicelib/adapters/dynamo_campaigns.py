@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
-from chalicelib.adapters.dynamo_codec import put_new
+from chalicelib.adapters.dynamo_codec import put_new, query_all
 from chalicelib.adapters.dynamo_review_items import credit_item, strip
 from chalicelib.domain import identifiers
 from chalicelib.domain.audit import AuditDraft, RequestMeta
@@ -50,20 +50,15 @@ class DynamoCampaignStore:
         return Campaign.model_validate(strip(item)) if item else None
 
     def list_campaigns(self) -> list[Campaign]:
-        out: list[Campaign] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :c",
-            "ExpressionAttributeValues": {":c": {"S": "CAMPAIGNS"}},
-            "ScanIndexForward": False,
-        }
-        while True:
-            resp = self._ddb.query(**kwargs)
-            out.extend(Campaign.model_validate(strip(i)) for i in resp.get("Items", []))
-            if not resp.get("LastEvaluatedKey"):
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_all(
+            self._ddb,
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :c",
+            ExpressionAttributeValues={":c": {"S": "CAMPAIGNS"}},
+            ScanIndexForward=False,
+        )
+        return [Campaign.model_validate(strip(i)) for i in items]
 
     def create_notice(
         self, notice: Notice, credit: CreditRecord | None, draft: AuditDraft, actor: Principal, meta: RequestMeta

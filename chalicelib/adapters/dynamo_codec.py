@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -89,3 +90,13 @@ def put_versioned(table: str, item: dict[str, Any], expected_version: int) -> di
             "ExpressionAttributeValues": {":expected": to_value(expected_version)},
         }
     }
+
+
+def query_all(ddb: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a Query matches, following LastEvaluatedKey page by page (for bounded result sets)."""
+    while True:
+        resp = ddb.query(**kwargs)
+        yield from resp.get("Items", [])
+        if not resp.get("LastEvaluatedKey"):
+            return
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

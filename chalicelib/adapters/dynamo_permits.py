@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
-from chalicelib.adapters.dynamo_codec import model_data, put_new, put_versioned
+from chalicelib.adapters.dynamo_codec import model_data, put_new, put_versioned, query_all
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import Principal
@@ -138,52 +138,41 @@ class DynamoPermitStore:
         first = add_months(today.replace(day=1), -lookback_months)
         month = first
         while month <= today:
-            kwargs: dict[str, Any] = {
-                "TableName": self.table,
-                "IndexName": "gsi1",
-                "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk < :today",
-                "ExpressionAttributeValues": {
-                    ":pk": {"S": f"PSTART#{month:%Y-%m}"},
-                    ":today": {"S": today.isoformat()},
-                },
-            }
-            while True:
-                resp = self._ddb.query(**kwargs)
-                for item in resp.get("Items", []):  # projection ALL: no read per item
-                    yield PermitApplication.model_validate(model_data(item))
-                if "LastEvaluatedKey" not in resp:
-                    break
-                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            items = query_all(
+                self._ddb,
+                TableName=self.table,
+                IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :pk AND gsi1sk < :today",
+                ExpressionAttributeValues={":pk": {"S": f"PSTART#{month:%Y-%m}"}, ":today": {"S": today.isoformat()}},
+            )
+            for item in items:  # projection ALL: no read per item
+                yield PermitApplication.model_validate(model_data(item))
             month = add_months(month, 1)
 
     def by_applicant(self, applicant: str, since: str) -> list[PermitApplication]:
         """The applicant's applications since a date: one Query on gsi2 (projection ALL)."""
-        out: list[PermitApplication] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "gsi2",
-            "KeyConditionExpression": "gsi2pk = :pk AND gsi2sk BETWEEN :a AND :b",
-            "ExpressionAttributeValues": {
+        items = query_all(
+            self._ddb,
+            TableName=self.table,
+            IndexName="gsi2",
+            KeyConditionExpression="gsi2pk = :pk AND gsi2sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={
                 ":pk": {"S": f"ORG#{applicant}"},
                 ":a": {"S": f"PERMIT#{since}"},
                 ":b": {"S": "PERMIT#9999"},
             },
-        }
-        while True:
-            resp = self._ddb.query(**kwargs)
-            out += [PermitApplication.model_validate(model_data(i)) for i in resp.get("Items", [])]
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        )
+        return [PermitApplication.model_validate(model_data(i)) for i in items]
 
     def for_project(self, prj_num: str) -> list[PermitApplication]:
         """A project's applications, oldest first: one Query on the project partition, then one read each."""
-        resp = self._ddb.query(
+        pointers = query_all(
+            self._ddb,
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
             ExpressionAttributeValues={":pk": {"S": f"STAGE#{prj_num}"}, ":p": {"S": "PERMITAPP#"}},
         )
-        apps = [self.get(i["application_id"]["S"]) for i in resp.get("Items", [])]
+        apps = [self.get(i["application_id"]["S"]) for i in pointers]
         return [a for a in apps if a is not None]
 
     def lock_holder(self, person: str) -> str | None:

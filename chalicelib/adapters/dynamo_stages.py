@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
-from chalicelib.adapters.dynamo_codec import model_data, put_new, put_versioned
+from chalicelib.adapters.dynamo_codec import model_data, put_new, put_versioned, query_all
 from chalicelib.domain.audit import AuditDraft, RequestMeta
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import Principal
@@ -36,23 +36,18 @@ class DynamoStageStore:
         return aws.client("dynamodb")
 
     def for_project(self, prj_num: str) -> list[StageRecord]:
-        out: list[StageRecord] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"STAGE#{prj_num}"}},
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self._ddb.query(**kwargs)
-            out += [
-                StageRecord.model_validate(model_data(i))
-                for i in resp.get("Items", [])
-                if i.get("entity", {}).get("S") == "stage_record"  # the partition also indexes permit applications
-            ]
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_all(
+            self._ddb,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"STAGE#{prj_num}"}},
+            ConsistentRead=True,
+        )
+        return [
+            StageRecord.model_validate(model_data(i))
+            for i in items
+            if i.get("entity", {}).get("S") == "stage_record"  # the partition also indexes permit applications
+        ]
 
     def get(self, prj_num: str, kind: str, number: str) -> StageRecord | None:
         item = self._ddb.get_item(

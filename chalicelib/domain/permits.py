@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from chalicelib.domain.codetables import safety_cert_types
 from chalicelib.domain.records import RecordState
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "permit_rules.json"
@@ -172,7 +173,7 @@ def check_preconditions(
     missing: list[str] = []
     category = getattr(project, "category", None)
     need = rules()["category_requirements"].get(category or "")
-    category_name = {"01": "房屋建筑工程", "02": "市政公用工程"}.get(category or "", category or "")
+    category_name = need["label"] if need else ""
     if project is None or project.state != RecordState.CONFIRMED:
         missing.append("工程项目未经主管部门确认入库")
     if construction is None or construction.state != RecordState.CONFIRMED:
@@ -225,7 +226,6 @@ def check_preconditions(
 
 def safety_gaps(people: list[Any], on: date) -> list[str]:
     """三类人员: at least one confirmed person with a valid certificate of each required category (A/B/C)."""
-    labels = {"A": "主要负责人（A证）", "B": "项目负责人（B证）", "C": "专职安全生产管理人员（C证）"}
     held = {
         cert.category
         for person in people
@@ -234,7 +234,7 @@ def safety_gaps(people: list[Any], on: date) -> list[str]:
         if cert.valid_until is None or cert.valid_until >= on
     }
     return [
-        f"缺少持有效安全生产考核合格证书的{labels.get(c, c)}"
+        f"缺少持有效安全生产考核合格证书的{safety_cert_types().name(c)}（{c}证）"
         for c in rules()["safety_cert_categories_required"]
         if c not in held
     ]

@@ -249,12 +249,18 @@ class PermitService:
             "chief": get(RecordType.PERSON, (app.chief_engineer, app.supervision_uscc or ""))
             if app.chief_engineer
             else None,
-            "safety": [get(RecordType.PERSON, (key, app.construction_uscc)) for key in app.safety_persons],
         }
 
     def _check(self, app: PermitApplication, token: str, meta: RequestMeta) -> None:
+        today = self._today()
+        records = self._records(app)
+        safety = [self.registry.get(RecordType.PERSON, (key, app.construction_uscc)) for key in app.safety_persons]
         missing = check_preconditions(
-            app, **self._records(app), manager_locked_by=self.store.lock_holder(app.project_manager), on=self._today()
+            app,
+            **records,
+            manager_locked_by=self.store.lock_holder(app.project_manager),
+            on=today,
+            safety=safety,
         )
         flags: list[str] = []
         if self.stages is not None:
@@ -265,11 +271,10 @@ class PermitService:
                 construction_uscc=app.construction_uscc,
                 supervision_uscc=app.supervision_uscc,
                 required_contracts=rules()["required_contracts"],
-                on=self._today(),
+                on=today,
             )
         state = PermitState.SUBMITTED if not missing else PermitState.INCOMPLETE
-        today = self._today()
-        flag = splitting_flag(app, self._related(app, today), today)
+        flag = splitting_flag(app, self._related(app, records["project"], today), today)
         flags += [flag] if flag else []
         clock: dict[str, Any]
         if missing:
@@ -307,7 +312,7 @@ class PermitService:
         )
         self.workflow.succeed(token, {"ok": not missing, "missing": missing, "limits": self._review_limits(updated)})
 
-    def _related(self, app: PermitApplication, today: date) -> list[PermitApplication]:
+    def _related(self, app: PermitApplication, project: Any, today: date) -> list[PermitApplication]:
         """The applicant's applications of the last 12 months for the same project or the same site (address)."""
         since = date(today.year - 1, today.month, min(today.day, 28)).isoformat()
         candidates = [
@@ -315,7 +320,7 @@ class PermitService:
         ]
         if not candidates:
             return []
-        here = getattr(self.registry.get(RecordType.PROJECT, (app.prj_num,)), "address", None)
+        here = getattr(project, "address", None)
         related = []
         for other in candidates:
             if other.prj_num == app.prj_num or (
@@ -407,14 +412,9 @@ class PermitDocuments:
             raise InvalidInput("copy 应为 正本 或 副本")
         from chalicelib.domain.certificate import render_permit_pdf
 
-        reg = self.s.registry
-        construction = reg.get(RecordType.ENTERPRISE, (app.construction_uscc,))
-        manager = reg.get(RecordType.PERSON, (app.project_manager, app.construction_uscc))
-        project = reg.get(RecordType.PROJECT, (app.prj_num,))
-        supervision = reg.get(RecordType.ENTERPRISE, (app.supervision_uscc,)) if app.supervision_uscc else None
-        chief = (
-            reg.get(RecordType.PERSON, (app.chief_engineer, app.supervision_uscc or "")) if app.chief_engineer else None
-        )
+        r = self.s._records(app)
+        project, construction, manager = r["project"], r["construction"], r["manager"]
+        supervision, chief = r["supervision"], r["chief"]
         fields = {
             "permit_no": app.permit_no,
             "project_name": app.project_name,
@@ -687,14 +687,15 @@ class PermitAfterIssue:
         for app in self.s.store.start_overdue(today, int(after_issue_rules()["lapse_lookback_months"])):
             if not lapses(app, today):
                 continue
+            notice = lapse_notice(app)
             try:
                 self._save(
                     WORKFLOW,
                     meta,
                     app,
-                    {"state": PermitState.LAPSED, "lapsed_on": today.isoformat(), "lapse_notice": lapse_notice(app)},
+                    {"state": PermitState.LAPSED, "lapsed_on": today.isoformat(), "lapse_notice": notice},
                     AuditAction.PERMIT_LAPSED,
-                    lapse_notice(app),
+                    notice,
                     release=True,
                 )
             except Conflict:
