@@ -16,10 +16,12 @@ from chalicelib.entrypoints import (
     api_registry,
     api_review,
     api_stages,
+    api_sync,
     api_system,
     api_uploads,
     events_imports,
     events_permits,
+    events_sync,
     events_uploads,
     schedules,
 )
@@ -40,13 +42,15 @@ for blueprint in (
     api_stages,
     api_permits,
     api_audit,
+    api_sync,
     events_uploads,
     events_imports,
     events_permits,
+    events_sync,
     schedules,
 ):
     app.register_blueprint(blueprint.bp)
 
 app.register_middleware(http_middleware, "http")
-for event_type in ("sqs", "scheduled"):
+for event_type in ("sqs", "scheduled", "dynamodb"):
     app.register_middleware(event_middleware, event_type)

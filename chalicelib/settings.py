@@ -64,6 +64,10 @@ class Settings:
     permit_state_machine_arn: str
     public_base_url: str
     permit_timeouts: dict[str, int]
+    national_api_url: str
+    national_api_key: str
+    national_api_secret_arn: str
+    national_timeout_seconds: float
 
 
 def _oidc_settings() -> OidcSettings:
@@ -121,4 +125,10 @@ def get_settings() -> Settings:
             for k in ("review", "escalation", "completion")
             if _int(f"PERMIT_{k.upper()}_SECONDS", 0)
         },
+        # The national (MOHURD) interface. On AWS the key is in Secrets Manager (NATIONAL_API_SECRET_ARN); the
+        # defaults address the simulator the local runtime starts.
+        national_api_url=_env("NATIONAL_API_URL", "http://127.0.0.1:8600"),
+        national_api_key=_env("NATIONAL_API_KEY", "local-national-key"),
+        national_api_secret_arn=_env("NATIONAL_API_SECRET_ARN"),
+        national_timeout_seconds=float(_env("NATIONAL_TIMEOUT_SECONDS", "20")),
     )

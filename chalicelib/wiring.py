@@ -221,6 +221,28 @@ def get_audit_query_service():
     return AuditQueryService(get_audit_log())
 
 
+@cache
+def get_national_sync_service():
+    from chalicelib.adapters.dynamo_sync import DynamoSyncStore, RegistryResolver
+    from chalicelib.adapters.national_http import HttpNationalPlatform
+    from chalicelib.domain.person import person_key
+    from chalicelib.services.national_sync import NationalSyncService
+
+    s = get_settings()
+    platform = HttpNationalPlatform(
+        s.national_api_url,
+        api_key=s.national_api_key,
+        secret_arn=s.national_api_secret_arn or None,
+        timeout=s.national_timeout_seconds,
+    )
+    return NationalSyncService(
+        DynamoSyncStore(s.main_table, get_audit_log()),
+        platform,
+        RegistryResolver(get_registry_repository()),
+        person_key=lambda id_type, id_no: person_key(id_type, id_no, s.person_key_secret),
+    )
+
+
 def reset() -> None:
     """Forget every built service, client and setting (after the environment changed)."""
     for fn in (
@@ -246,6 +268,7 @@ def reset() -> None:
         get_stage_store,
         get_stage_service,
         get_project_view,
+        get_national_sync_service,
         get_settings,
     ):
         fn.cache_clear()

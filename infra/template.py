@@ -280,6 +280,14 @@ def role_policies(with_cognito: bool) -> list[dict[str, Any]]:
             ],
         },
         {"Effect": "Allow", "Action": ["states:SendTaskSuccess", "states:SendTaskFailure"], "Resource": "*"},
+        {
+            # Change capture for the national sync reads the main table's stream.
+            "Effect": "Allow",
+            "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            "Resource": [_sub(f"${{{t.logical_id}.StreamArn}}") for t in main_tables if t.stream],
+        },
+        {"Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": {"Ref": "NationalApiSecret"}},
     ]
     if with_cognito:
         statements.append(
@@ -402,6 +410,8 @@ def environment(with_cognito: bool) -> dict[str, Any]:
         env[sm.env] = {"Ref": sm.logical_id}
     for b in DECLARATIONS.buckets:
         env[b.env] = {"Ref": b.logical_id}
+    env["NATIONAL_API_URL"] = {"Ref": "NationalApiUrl"}
+    env["NATIONAL_API_SECRET_ARN"] = {"Ref": "NationalApiSecret"}
     if with_cognito:
         env.update(
             IDENTITY_PROVIDER="cognito",
@@ -457,6 +467,54 @@ def sqs_event_overrides(app: Any) -> dict[str, Any]:
     return out
 
 
+def dynamodb_event_overrides(app: Any) -> dict[str, Any]:
+    """Per stream handler: the declared table's real StreamArn instead of the decorator's placeholder, partial
+    batch responses (a failure resumes from that record, in order), and a filter so that only items sync looks at
+    (registry records, stage records, permits, credit records) invoke the function."""
+    from chalice.app import DynamoDBEventConfig
+    from chalice.utils import to_cfn_resource_name
+
+    out: dict[str, Any] = {}
+    for src in app.event_sources:
+        if not isinstance(src, DynamoDBEventConfig):
+            continue
+        name = src.stream_arn.split(":table/", 1)[1].split("/", 1)[0]
+        table = next((t for t in DECLARATIONS.tables if t.local_name == name and t.stream), None)
+        if table is None:
+            raise ValueError(f"handler {src.name} reads the stream of undeclared table {name}")
+        prefixes = [{"prefix": p} for p in ("ENT#", "PER#", "PRJ#", "STAGE#", "PERMIT#", "CREDIT#")]
+        res = to_cfn_resource_name(src.name)
+        out[res] = {
+            "Properties": {
+                "Events": {
+                    f"{res}DynamodbEventSource": {
+                        "Properties": {
+                            "Stream": {"Fn::GetAtt": [table.logical_id, "StreamArn"]},
+                            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                            "FilterCriteria": {
+                                "Filters": [{"Pattern": json.dumps({"dynamodb": {"Keys": {"pk": {"S": prefixes}}}})}]
+                            },
+                        }
+                    }
+                }
+            }
+        }
+    return out
+
+
+def national_api_resources() -> dict[str, Any]:
+    """The national platform's API key: set by operations to the key the ministry issues (docs/runbook)."""
+    return {
+        "NationalApiSecret": {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Description": "全国建筑市场监管公共服务平台数据接口密钥 (JSON: api_key)",
+                "GenerateSecretString": {"SecretStringTemplate": "{}", "GenerateStringKey": "api_key"},
+            },
+        }
+    }
+
+
 def _oidc_parameters() -> dict[str, Any]:
     def p(desc: str, default: str = "") -> dict[str, Any]:
         return {"Type": "String", "Default": default, "Description": desc}
@@ -494,8 +552,11 @@ def build_merge_template(app: Any, *, identity: str = "cognito") -> dict[str, An
     for sm in DECLARATIONS.state_machines:
         resources.update(state_machine_resources(sm))
     resources.update(sqs_event_overrides(app))
+    resources.update(dynamodb_event_overrides(app))
+    resources.update(national_api_resources())
     parameters: dict[str, Any] = {
         "WebOrigin": {"Type": "String", "Default": "*", "Description": "Origin of the web UI (CORS)"},
+        "NationalApiUrl": {"Type": "String", "Description": "Base URL of the national (MOHURD) data interface"},
     }
     if not with_cognito:
         parameters.update(_oidc_parameters())

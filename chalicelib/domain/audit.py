@@ -71,6 +71,7 @@ class AuditAction(StrEnum):
     STAGE_FILED = "STAGE_FILED"
     STAGE_CORRECTED = "STAGE_CORRECTED"
     STAGE_CHECKED = "STAGE_CHECKED"
+    SYNC_RESENT = "SYNC_RESENT"
 
 
 ACTION_LABELS: dict[AuditAction, str] = {
@@ -121,6 +122,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.STAGE_FILED: "填报环节信息",
     AuditAction.STAGE_CORRECTED: "修改环节信息",
     AuditAction.STAGE_CHECKED: "核查环节信息",
+    AuditAction.SYNC_RESENT: "重新上报国家平台",
 }
 
 

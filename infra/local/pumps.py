@@ -1,4 +1,5 @@
-"""What Lambda does for event sources, done locally: SQS pollers and a scheduler, derived from the app itself.
+"""What Lambda does for event sources, done locally: SQS and DynamoDB-stream pollers and a scheduler, derived
+from the app itself.
 
 `event_pumps(app, ...)` reads `app.event_sources`, so a new `@on_sqs_message` or `@schedule` handler is pumped
 without touching this file. Handlers are the real ones (`app.handler_map[name]`), called with Lambda-shaped events.
@@ -181,6 +182,114 @@ class SqsPoller(threading.Thread):
         return len(msgs)
 
 
+class StreamPoller(threading.Thread):
+    """Lambda's DynamoDB-stream event source: every shard read in order from TRIM_HORIZON (or LATEST), batches of up
+    to the handler's batch size, and on a reported failure (`batchItemFailures` with a sequence number, or a crash)
+    the shard is read again from the failed record after a back-off, so nothing after it is skipped."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        handler: Callable[[dict, Any], Any],
+        streams: Any,
+        stream_arn: str,
+        batch_size: int,
+        starting_position: str,
+        region: str,
+        stop: threading.Event,
+        idle_seconds: float = 0.5,
+    ):
+        super().__init__(name=f"stream:{name}", daemon=True)
+        self.fn_name = name
+        self.handler = handler
+        self.streams = streams
+        self.stream_arn = stream_arn
+        self.batch_size = max(1, min(batch_size, 1000))
+        self.starting_position = starting_position
+        self.region = region
+        self.stop_event = stop
+        self.idle_seconds = idle_seconds
+        self.iterators: dict[str, str | None] = {}
+        self.failures: dict[str, int] = {}
+        self.stats = PumpStats()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                if not self.poll_once():
+                    self.stop_event.wait(self.idle_seconds)
+            except Exception as exc:
+                self.stats.last_error = repr(exc)
+                log.exception("stream poller %s failed", self.fn_name)
+                self.stop_event.wait(1.0)
+
+    def _iterator(self, shard_id: str) -> str | None:
+        if shard_id not in self.iterators:
+            self.iterators[shard_id] = self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=self.starting_position
+            )["ShardIterator"]
+        return self.iterators[shard_id]
+
+    def poll_once(self) -> int:
+        """One read per shard; returns the number of records handed to the handler."""
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"].get("Shards", [])
+        moved = 0
+        for shard in shards:
+            sid = shard["ShardId"]
+            it = self._iterator(sid)
+            if not it:
+                continue
+            resp = self.streams.get_records(ShardIterator=it, Limit=self.batch_size)
+            records = resp.get("Records", [])
+            if not records:
+                self.iterators[sid] = resp.get("NextShardIterator")
+                continue
+            for r in records:
+                r.setdefault("eventSourceARN", self.stream_arn)
+                r.setdefault("awsRegion", self.region)
+                dyn = r["dynamodb"]
+                dyn.setdefault("SizeBytes", 0)
+                dyn.setdefault("StreamViewType", "NEW_AND_OLD_IMAGES")
+                created = dyn.get("ApproximateCreationDateTime", time.time())
+                dyn["ApproximateCreationDateTime"] = created.timestamp() if isinstance(created, datetime) else created
+            self.stats.batches += 1
+            self.stats.messages += len(records)
+            failed_at = self._invoke(records)
+            if failed_at is None:
+                self.iterators[sid] = resp.get("NextShardIterator")
+                self.failures.pop(sid, None)
+                self.stats.succeeded += len(records)
+                moved += len(records)
+                continue
+            n = self.failures[sid] = self.failures.get(sid, 0) + 1
+            self.stats.failed += 1
+            self.iterators[sid] = self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=sid, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=failed_at
+            )["ShardIterator"]
+            self.stop_event.wait(min(30.0, 0.5 * 2 ** (n - 1)))
+        return moved
+
+    def _invoke(self, records: list[dict[str, Any]]) -> str | None:
+        """The sequence number to resume from, or None when the whole batch succeeded."""
+        seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+        try:
+            result = self.handler({"Records": records}, LocalLambdaContext(self.fn_name, region=self.region))
+        except Exception as exc:
+            self.stats.crashes += 1
+            self.stats.last_error = repr(exc)
+            log.exception("stream handler %s crashed; the batch will be retried", self.fn_name)
+            return seqs[0]
+        failures = (result or {}).get("batchItemFailures") if isinstance(result, dict) else None
+        if not failures:
+            return None
+        idents = [f.get("itemIdentifier") for f in failures if isinstance(f, dict)]
+        valid = [i for i in idents if i in seqs]
+        if len(valid) != len(failures):
+            return seqs[0]  # as Lambda: an unknown identifier fails the whole batch
+        return min(valid, key=seqs.index)
+
+
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _UNIT = {"minute": 60, "hour": 3600, "day": 86400}
 _DOW_NUM = re.compile(r"\d+")
@@ -288,12 +397,26 @@ class Scheduler(threading.Thread):
             self.stop_event.wait(wait_real)
 
 
-def event_pumps(
-    app: Any, *, sqs: Any, region: str, stop: threading.Event, speedup: float, retry_backoff_seconds: float = 1.0
-) -> tuple[list[SqsPoller], Scheduler | None]:
-    from chalice.app import ScheduledEventConfig, SQSEventConfig
+def table_stream_arn(dynamodb: Any, placeholder_arn: str) -> str:
+    """The real stream of the table a placeholder ARN names (`...:table/<name>/stream/...`)."""
+    table = placeholder_arn.split(":table/", 1)[1].split("/", 1)[0]
+    return dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
 
-    pollers: list[SqsPoller] = []
+
+def event_pumps(
+    app: Any,
+    *,
+    sqs: Any,
+    region: str,
+    stop: threading.Event,
+    speedup: float,
+    retry_backoff_seconds: float = 1.0,
+    dynamodb: Any = None,
+    streams: Any = None,
+) -> tuple[list[Any], Scheduler | None]:
+    from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
+
+    pollers: list[Any] = []
     jobs: list[tuple[str, str, Callable]] = []
     for src in app.event_sources:
         handler = app.handler_map[src.name]
@@ -316,6 +439,19 @@ def event_pumps(
             )
         elif isinstance(src, ScheduledEventConfig):
             jobs.append((src.name, src.schedule_expression, handler))
+        elif isinstance(src, DynamoDBEventConfig) and dynamodb is not None and streams is not None:
+            pollers.append(
+                StreamPoller(
+                    name=src.name,
+                    handler=handler,
+                    streams=streams,
+                    stream_arn=table_stream_arn(dynamodb, src.stream_arn),
+                    batch_size=src.batch_size,
+                    starting_position=src.starting_position,
+                    region=region,
+                    stop=stop,
+                )
+            )
         else:
             log.warning("event source %s (%s) is not pumped locally", src.name, type(src).__name__)
     scheduler = Scheduler(jobs, speedup=speedup, region=region, stop=stop) if jobs else None

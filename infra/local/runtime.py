@@ -8,7 +8,7 @@ One supervised process group:
   5. one SQS poller per `@on_sqs_message` handler and a scheduler for every `@schedule` (infra/local/pumps.py).
 Ctrl-C (SIGINT) or SIGTERM stops all of it; if moto dies, everything stops (its state is in memory).
 
-Environment: PORT (8000), HOST (127.0.0.1), MOTO_PORT (5050), SCHEDULE_SPEEDUP (1), DEMO (1),
+Environment: PORT (8000), HOST (127.0.0.1), MOTO_PORT (5050), NATIONAL_PORT (8600, the MOHURD simulator), SCHEDULE_SPEEDUP (1), DEMO (1),
 UPLOAD_URL_TTL_SECONDS / UPLOAD_GRACE_SECONDS (passed to the app), LOCAL_QUEUE_VISIBILITY (5 s).
 """
 
@@ -127,6 +127,7 @@ def aws_environment(endpoint: str, moto_port: int, region: str) -> dict[str, str
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
         "MOTO_PORT": str(moto_port),
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # moto's DynamoDB Streams need it (platform-notes.md)
     }
 
 
@@ -144,6 +145,7 @@ class LocalPlatform:
         region: str = "us-east-1",
         queue_visibility: int = 5,
         extra_env: dict[str, str] | None = None,
+        national_port: int | None = 8600,
     ):
         self.host = host
         self.port = port
@@ -153,6 +155,8 @@ class LocalPlatform:
         self.region = region
         self.queue_visibility = queue_visibility
         self.extra_env = extra_env or {}
+        self.national_port = national_port
+        self.national: Any = None
         self.stop_event = threading.Event()
         self.moto: subprocess.Popen | None = None
         self.server: Any = None
@@ -171,11 +175,23 @@ class LocalPlatform:
         return f"http://{self.host}:{self.moto_port}"
 
     def start(self) -> None:
-        for what, port in (("MOTO_PORT", self.moto_port), ("PORT", self.port)):
+        ports = [("MOTO_PORT", self.moto_port), ("PORT", self.port)]
+        if self.national_port:
+            ports.append(("NATIONAL_PORT", self.national_port))
+        for what, port in ports:
             if not _port_free(self.host, port):
                 raise RuntimeError(f"port {port} ({what}) is already in use: stop the other process or set {what}")
         self.moto = start_moto(self.host, self.moto_port)
         os.environ.update(aws_environment(self.endpoint, self.moto_port, self.region))
+        if self.national_port is not None:
+            # The ministry's interface is not public: a simulator with its own validation and fault injection.
+            from infra.local.national_sim import NationalSimulator
+
+            self.national = NationalSimulator(host=self.host, port=self.national_port).start()
+            if self.demo:
+                self.national.load_demo()
+            os.environ["NATIONAL_API_URL"] = self.national.url
+            os.environ["NATIONAL_API_KEY"] = self.national.api_key
 
         import boto3
 
@@ -208,7 +224,13 @@ class LocalPlatform:
         from infra.local.pumps import event_pumps
 
         self.pollers, self.scheduler = event_pumps(
-            app, sqs=session.client("sqs"), region=self.region, stop=self.stop_event, speedup=self.speedup
+            app,
+            sqs=session.client("sqs"),
+            region=self.region,
+            stop=self.stop_event,
+            speedup=self.speedup,
+            dynamodb=session.client("dynamodb"),
+            streams=session.client("dynamodbstreams"),
         )
         for t in [*self.pollers, *([self.scheduler] if self.scheduler else [])]:
             t.start()
@@ -242,6 +264,8 @@ class LocalPlatform:
             self.server.server.server_close()
         for t in self.threads:
             t.join(timeout=5)
+        if self.national is not None:
+            self.national.stop()
         if self.moto is not None and self.moto.poll() is None:
             self.moto.terminate()
             try:
@@ -258,8 +282,12 @@ class LocalPlatform:
             f"  OpenAPI          {self.base_url}/openapi.json",
             f"  Web UI           {self.base_url}/ui/  (officials' workbench, enterprise portal, public pages)",
             f"  Local AWS (moto) {self.endpoint}   dashboard: {self.endpoint}/moto-api/",
-            f"  Event pumps      {len(self.pollers)} SQS poller(s): {', '.join(p.fn_name for p in self.pollers)}",
+            f"  Event pumps      {len(self.pollers)} poller(s): {', '.join(p.fn_name for p in self.pollers)}",
         ]
+        if self.national is not None:
+            lines.append(
+                f"  National sim     {self.national.url}   (MOHURD interface simulator; stats: /__control/stats)"
+            )
         if self.scheduler:
             jobs = ", ".join(f"{n} [{s.expression}]" for n, s, _ in self.scheduler.jobs)
             lines.append(f"  Schedules        x{self.speedup:g} speed-up: {jobs}")
@@ -292,6 +320,7 @@ def main() -> int:
         speedup=float(os.environ.get("SCHEDULE_SPEEDUP", "1")),
         demo=os.environ.get("DEMO", "1") not in ("0", "false", "no"),
         queue_visibility=int(os.environ.get("LOCAL_QUEUE_VISIBILITY", "5")),
+        national_port=int(os.environ.get("NATIONAL_PORT", "8600")),
     )
     stopping = threading.Event()
 

@@ -31,6 +31,7 @@ def runtime(tmp_path_factory):
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         "PORT": str(port),
         "MOTO_PORT": str(moto_port),
+        "NATIONAL_PORT": str(free_port()),
         "SCHEDULE_SPEEDUP": "300",  # rate(5 minutes) fires every second
         "UPLOAD_URL_TTL_SECONDS": "1",
         "UPLOAD_GRACE_SECONDS": "0",
