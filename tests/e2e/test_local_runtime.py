@@ -25,13 +25,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
-    port, moto_port = free_port(), free_port()
+    port, moto_port, national_port = free_port(), free_port(), free_port()
     log = tmp_path_factory.mktemp("runtime") / "runtime.log"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         "PORT": str(port),
         "MOTO_PORT": str(moto_port),
-        "NATIONAL_PORT": str(free_port()),
+        "NATIONAL_PORT": str(national_port),
         "SCHEDULE_SPEEDUP": "300",  # rate(5 minutes) fires every second
         "UPLOAD_URL_TTL_SECONDS": "1",
         "UPLOAD_GRACE_SECONDS": "0",
@@ -56,7 +56,13 @@ def runtime(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail(f"runtime did not come up:\n{log.read_text(errors='replace')[-4000:]}")
-    yield {"base": base, "proc": proc, "log": log, "moto_port": moto_port}
+    yield {
+        "base": base,
+        "proc": proc,
+        "log": log,
+        "moto_port": moto_port,
+        "national": f"http://127.0.0.1:{national_port}",
+    }
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:
@@ -218,6 +224,28 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation_on_the_public_api(run
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert "passed" in proc.stdout
+
+
+def test_confirmed_demo_data_reaches_the_national_simulator(runtime):
+    """Stream poller -> change capture -> scheduled push -> the MOHURD simulator, with no manual step."""
+    accepted = wait_for(
+        lambda: (
+            requests.get(
+                f"{runtime['national']}/__control/accepted/TBCorpBasicInfo/91330782MA2F00063N", timeout=5
+            ).status_code
+            == 200
+        ),
+        timeout=60,
+        interval=1,
+    )
+    assert accepted
+    assert "National sim" in runtime["log"].read_text()
+    province = login(runtime, "province")
+    report = requests.get(f"{runtime['base']}/sync/report", headers=province, timeout=10).json()
+    basic = next(d for d in report["datasets"] if d["dataset"] == "TBCorpBasicInfo")
+    assert basic["accepted"] >= 1
+    stats = requests.get(f"{runtime['national']}/__control/stats", timeout=5).json()
+    assert stats["duplicates"] == 0
 
 
 def test_ctrl_c_stops_everything(runtime):
