@@ -199,7 +199,7 @@ def map_source(source: Any, resolver: Resolver) -> Mapped:
         reportable = {PermitState.ISSUED, PermitState.SUSPENDED, PermitState.COMPLETED, PermitState.LAPSED}
         return Mapped(permit_rows(source, resolver)) if source.state in reportable and source.permit_no else IGNORE
     if _is_credit(source):
-        return Mapped(credit_rows(source)) if source.published and source.kind == "BAD" else IGNORE
+        return Mapped(credit_rows(source, resolver)) if source.published and source.kind == "BAD" else IGNORE
     return IGNORE
 
 
@@ -433,6 +433,16 @@ def permit_rows(app: PermitApplication, resolver: Resolver) -> list[NationalRow]
             "UserType": kind,
         }
         rows.append(NationalRow("TBProjectBuilderUserInfo", f"{app.permit_no}:{key}", _row(data)))
+    if app.state == PermitState.COMPLETED and app.completion_no:
+        finish = {
+            "PrjFinishNum": app.completion_no,
+            "PrjNum": app.prj_num,
+            "BuilderLicenceNum": app.permit_no,
+            "BDate": day(app.started_on),
+            "EDate": day(app.completed_on),
+            "FactArea": number(app.area),
+        }
+        rows.append(NationalRow("TBProjectFinishManage", app.completion_no, _row(finish)))
     return rows
 
 
@@ -445,7 +455,7 @@ def punish_depart_type(region: str | None) -> str | None:
     return "2" if region.endswith("00") else "3"
 
 
-def credit_rows(c: Any) -> list[NationalRow]:
+def credit_rows(c: Any, resolver: Resolver) -> list[NationalRow]:
     region = c.region_code
     common = {
         "CreditCode": c.behaviour_code,
@@ -470,7 +480,14 @@ def credit_rows(c: Any) -> list[NationalRow]:
     }
     if c.subject_type == "person":
         person_key, _, employer = c.subject_id.partition("/")
-        data = {"PersonName": c.subject_name, "PersonKey": person_key, "CorpCode": corp_code(employer), **common}
+        person = resolver.person(person_key, employer or None)
+        data = {
+            "PersonName": c.subject_name or (person.name if person else None),
+            "IDCardTypeNum": person.id_type if person else None,
+            "IDCard18": person.id_no if person else None,
+            "CorpCode": corp_code(employer),
+            **common,
+        }
         return [NationalRow("TBPersonBadBehaviorInfo", c.credit_id, _row(data))]
     data = {"CorpName": c.subject_name, "CorpCode": corp_code(c.subject_id), **common}
     return [NationalRow("TBCorpBadBehaviorInfo", c.credit_id, _row(data))]

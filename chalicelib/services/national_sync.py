@@ -294,9 +294,12 @@ class NationalSyncService:
         if dataset == "TBRegPersonRegInfo":
             # No ID number in any key, and none stored in clear: the mirror keeps the person key and a masked number.
             id_no = str(data.get("IDCard18") or "")
-            key = f"{self.person_key(str(data.get('IDCardTypeNum') or '1'), id_no)}:{subject or ''}"
+            pkey = self.person_key(str(data.get("IDCardTypeNum") or "1"), id_no)
+            key = f"{pkey}:{subject or ''}"
             data = {**data, "IDCard18": national.mask_id(id_no)}
-        ours = self._provincial(dataset, data)
+            ours = self._provincial(dataset, {**data, "_person_key": pkey})
+        else:
+            ours = self._provincial(dataset, data)
         if ours is not None:
             found = national.conflicts(dataset, data, ours)
             if found:
@@ -321,11 +324,18 @@ class NationalSyncService:
     def _provincial(self, dataset: str, data: dict[str, Any]) -> dict[str, Any] | None:
         """The provincial record the national one describes, as national columns (None: not ours)."""
         code = national.normalise_corp_code(data.get("CorpCode"))
-        if dataset == "TBCorpBasicInfo" and code and len(code) == 18:
+        if not code or len(code) != 18:
+            return None  # an organisation code alone cannot be matched to a USCC without guessing
+        if dataset == "TBCorpBasicInfo":
             e = self.resolver.enterprise(code)
-            if e is None:
+            return national.enterprise_rows(e)[0].data if e is not None else None
+        if dataset == "TBRegPersonRegInfo" and data.get("_person_key"):
+            p = self.resolver.person(str(data["_person_key"]), code)
+            if p is None or p.employer_uscc != code:
                 return None
-            return national.enterprise_rows(e)[0].data
+            rows = national.person_rows(p)
+            same = [r.data for r in rows if r.data.get("SpecialtyTypNum") == data.get("SpecialtyTypNum")]
+            return (same or [r.data for r in rows] or [None])[0]
         return None
 
     # ---- officials' views -----------------------------------------------------------------------------------------

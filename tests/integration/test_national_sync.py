@@ -347,7 +347,26 @@ def test_pull_stores_out_of_province_records_and_lists_conflicts(platform, sync,
             }
         ],
     )
+    from infra.local.demo import _id_card
+
+    sim.load_national(
+        "TBRegPersonRegInfo",
+        [
+            {
+                "key": "he-zhiyuan",
+                "data": {
+                    "PersonName": "何志源",
+                    "IDCardTypeNum": "1",
+                    "IDCard18": _id_card("33078219780815002"),
+                    "SpecialtyTypNum": "JZS1",
+                    "CorpName": "义乌市建工集团有限公司",
+                    "CorpCode": "91330782MA2F00063N",
+                },
+            }
+        ],
+    )
     first = svc.pull()
+    assert first["TBRegPersonRegInfo"]["conflict"] == 1  # 何志源 nationally, 何志远 in the provincial registry
     assert first["TBCorpBasicInfo"]["conflict"] == 1 and first["TBCorpBasicInfo"]["stored"] >= 3
     assert first["TBCorpBadBehaviorInfo"]["stored"] >= 1
     province = login("province")

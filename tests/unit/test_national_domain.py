@@ -195,3 +195,61 @@ def test_pull_conflicts_only_on_provincial_fields():
 
 def test_mask_id():
     assert national.mask_id("110105194912310021") == "110105********0021"
+
+
+def test_an_issued_permit_maps_to_licence_builder_users_and_finally_completion():
+    from chalicelib.domain.permits import PermitApplication, PermitState
+    from chalicelib.domain.person import RegisteredPerson, SafetyCert
+
+    def person(key, name, id_no, category):
+        return RegisteredPerson(
+            person_key=key,
+            employer_uscc="91330782MA2F00063N",
+            name=name,
+            id_no=id_no,
+            safety_certs=[SafetyCert(category=category, cert_no=f"浙建安{category}（2023）0001")],
+            state=RecordState.CONFIRMED,
+            provenance=PROV,
+            created_at="2026-01-01T00:00:00+00:00",
+            updated_at="2026-01-01T00:00:00+00:00",
+        )
+
+    people = {"pm": person("pm", "何志远", "330782197808150021", "B"), "c1": person("c1", "吴安平", "X", "C")}
+
+    class Lookups:
+        def person(self, key, employer):
+            return people.get(key)
+
+        def enterprise(self, uscc):
+            return ent()
+
+    app = PermitApplication(
+        application_id="A1",
+        prj_num="3307822603150001",
+        region_code="330782",
+        applicant_uscc="91330782MA2F00063N",
+        construction_uscc="91330782MA2F00063N",
+        project_manager="pm",
+        safety_persons=["pm", "c1"],
+        contract_price=Decimal("5200"),
+        area=Decimal("12000.5"),
+        applied_on="2026-03-20",
+        state=PermitState.ISSUED,
+        permit_no="330782202603200101",
+        issued_on="2026-03-27",
+        created_at="2026-03-20T00:00:00+00:00",
+        updated_at="2026-03-27T00:00:00+00:00",
+    )
+    rows = national.map_source(app, Lookups()).rows
+    licence = next(r for r in rows if r.dataset == "TBBuilderLicenceManage")
+    assert licence.data["ConstructorName"] == "何志远" and licence.data["IssueCertDate"] == "2026-03-27"
+    users = {r.data["UserName"]: r.data["UserType"] for r in rows if r.dataset == "TBProjectBuilderUserInfo"}
+    assert users == {"何志远": "2", "吴安平": "3"}  # 项目负责人, 安全员
+    assert not [r for r in rows if r.dataset == "TBProjectFinishManage"]
+    done = app.model_copy(
+        update={"state": PermitState.COMPLETED, "completion_no": "JG2027001", "completed_on": "2027-05-01"}
+    )
+    finish = next(r for r in national.map_source(done, Lookups()).rows if r.dataset == "TBProjectFinishManage")
+    assert finish.data["EDate"] == "2027-05-01" and finish.key == "JG2027001"
+    # Under review or refused: nothing goes up.
+    assert national.map_source(app.model_copy(update={"state": PermitState.UNDER_REVIEW}), Lookups()).rows is None
