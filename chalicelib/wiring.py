@@ -243,6 +243,22 @@ def get_national_sync_service():
     )
 
 
+@cache
+def get_statistics_service():
+    from chalicelib.adapters.dynamo_campaigns import DynamoCampaignStore
+    from chalicelib.adapters.dynamo_registry import zhejiang_cities
+    from chalicelib.adapters.dynamo_stats import DynamoStatsStore
+    from chalicelib.services.statistics import StatisticsService
+
+    s = get_settings()
+    return StatisticsService(
+        DynamoStatsStore(s.main_table),
+        DynamoCampaignStore(s.main_table, get_audit_log()),
+        zhejiang_cities,
+        blobs=get_blob_store(),
+    )
+
+
 def reset() -> None:
     """Forget every built service, client and setting (after the environment changed)."""
     for fn in (
@@ -269,6 +285,7 @@ def reset() -> None:
         get_stage_service,
         get_project_view,
         get_national_sync_service,
+        get_statistics_service,
         get_settings,
     ):
         fn.cache_clear()

@@ -467,6 +467,13 @@ def sqs_event_overrides(app: Any) -> dict[str, Any]:
     return out
 
 
+# Which items invoke each stream handler (Lambda event filtering): everything else never starts the function.
+STREAM_KEY_PREFIXES = {
+    "on_main_table_change": ("ENT#", "PER#", "PRJ#", "STAGE#", "PERMIT#", "CREDIT#"),
+    "on_main_table_change_for_statistics": ("ENT#", "PER#", "PRJ#", "PERMIT#", "CREDIT#", "SYNC#"),
+}
+
+
 def dynamodb_event_overrides(app: Any) -> dict[str, Any]:
     """Per stream handler: the declared table's real StreamArn instead of the decorator's placeholder, partial
     batch responses (a failure resumes from that record, in order), and a filter so that only items sync looks at
@@ -482,7 +489,7 @@ def dynamodb_event_overrides(app: Any) -> dict[str, Any]:
         table = next((t for t in DECLARATIONS.tables if t.local_name == name and t.stream), None)
         if table is None:
             raise ValueError(f"handler {src.name} reads the stream of undeclared table {name}")
-        prefixes = [{"prefix": p} for p in ("ENT#", "PER#", "PRJ#", "STAGE#", "PERMIT#", "CREDIT#")]
+        prefixes = [{"prefix": p} for p in STREAM_KEY_PREFIXES.get(src.name, ())]
         res = to_cfn_resource_name(src.name)
         out[res] = {
             "Properties": {
@@ -491,9 +498,17 @@ def dynamodb_event_overrides(app: Any) -> dict[str, Any]:
                         "Properties": {
                             "Stream": {"Fn::GetAtt": [table.logical_id, "StreamArn"]},
                             "FunctionResponseTypes": ["ReportBatchItemFailures"],
-                            "FilterCriteria": {
-                                "Filters": [{"Pattern": json.dumps({"dynamodb": {"Keys": {"pk": {"S": prefixes}}}})}]
-                            },
+                            **(
+                                {
+                                    "FilterCriteria": {
+                                        "Filters": [
+                                            {"Pattern": json.dumps({"dynamodb": {"Keys": {"pk": {"S": prefixes}}}})}
+                                        ]
+                                    }
+                                }
+                                if prefixes
+                                else {}
+                            ),
                         }
                     }
                 }

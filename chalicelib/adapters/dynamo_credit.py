@@ -166,6 +166,13 @@ class DynamoCreditStore:
 
     # ---- score snapshots --------------------------------------------------------------------------------------
 
+    def put_score_distribution(self, day: str, by_city: dict[str, dict[str, int]]) -> None:
+        """Counts of enterprises per score band and city for one day (read by the statistics dashboard)."""
+        self._ddb.put_item(
+            TableName=self.table,
+            Item=to_item({"pk": "STAT#SCORE", "sk": day, "entity": "score_distribution", "by_city": by_city}),
+        )
+
     def put_score(self, score: CreditScore) -> None:
         data = score.model_dump(mode="json")
         data.update(pk=f"SCORE#{score.uscc}", sk=f"D#{score.on}", entity="score")

@@ -157,6 +157,21 @@ def add_working_days(start: date, days: int) -> date:
     return d
 
 
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (the counting of add_working_days, inverted)."""
+    import chinese_calendar
+
+    count, d = 0, start
+    while d < end:
+        d += timedelta(days=1)
+        try:
+            working = chinese_calendar.is_workday(d)
+        except NotImplementedError:
+            working = d.weekday() < 5
+        count += int(working)
+    return count
+
+
 def check_preconditions(
     app: PermitApplication,
     *,

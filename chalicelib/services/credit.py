@@ -3,6 +3,7 @@ credit scores (computed from the records inside their publication period) and th
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -322,14 +323,30 @@ class CreditService:
         """Daily: today's score of every enterprise, kept for history and monthly pulls (浙建〔2021〕8号 style)."""
         on = on or self.today()
         count = 0
+        by_city: dict[str, dict[str, int]] = {}
         for city in self.cities():
             cursor = None
             while True:
                 page = self.registry.list_by_region(RecordType.ENTERPRISE, city, None, limit=200, cursor=cursor)
                 for ent in page.items:
-                    self.store.put_score(self.score(ent.record_id, on))
+                    score = self.score(ent.record_id, on)
+                    self.store.put_score(score)
+                    band = score_band(score.total)
+                    by_city.setdefault(city, {})[band] = by_city.get(city, {}).get(band, 0) + 1
                     count += 1
                 cursor = page.cursor
                 if not cursor:
                     break
+        self.store.put_score_distribution(on.isoformat(), by_city)
         return count
+
+
+def score_band(score: float) -> str:
+    """The dashboard's score bands (statistics.json `score_buckets`): "60-69" ..."""
+    from chalicelib.domain.statistics import config
+
+    edges = config()["score_buckets"]
+    for lo, hi in itertools.pairwise(edges):
+        if lo <= score < hi:
+            return f"{lo}-{hi - 1}"
+    return f"<{edges[0]}" if score < edges[0] else f">={edges[-1]}"
