@@ -259,6 +259,24 @@ def get_statistics_service():
     )
 
 
+@cache
+def get_data_use_service():
+    from chalicelib.adapters.dynamo_permits import DynamoPermitStore
+    from chalicelib.domain.person import person_key
+    from chalicelib.services.data_use import DataUseService
+
+    s = get_settings()
+    return DataUseService(
+        get_registry_repository(),
+        DynamoPermitStore(s.main_table, get_audit_log()),
+        get_stage_store(),
+        get_credit_store(),
+        get_credit_service(),
+        get_audit_log(),
+        person_key=lambda id_type, id_no: person_key(id_type, id_no, s.person_key_secret),
+    )
+
+
 def reset() -> None:
     """Forget every built service, client and setting (after the environment changed)."""
     for fn in (
@@ -286,6 +304,7 @@ def reset() -> None:
         get_project_view,
         get_national_sync_service,
         get_statistics_service,
+        get_data_use_service,
         get_settings,
     ):
         fn.cache_clear()

@@ -1,6 +1,7 @@
 """Permit applications, person locks and permit-number sequences in the main table.
 
 application   pk = "PERMIT#{id}", sk = "APP"      gsi2: "ORG#{applicant}" / "PERMIT#{applied_on}#{id}"
+                                                  gsi3: "BUILDER#{construction uscc}" / "{applied_on}#{id}"
                                                   gsi1 (officials, sparse while waiting on them): "PQ#{county}" / "{updated}#{id}"
 project index pk = "STAGE#{prj_num}", sk = "PERMITAPP#{applied_on}#{id}" (written with the application)
 person lock   pk = "LOCK#PER#{person}", sk = "LOCK"  (attribute_not_exists: two applications racing, one wins)
@@ -29,6 +30,9 @@ def _item(app: PermitApplication) -> dict[str, Any]:
         entity="permit_application",
         gsi2pk=f"ORG#{app.applicant_uscc}",
         gsi2sk=f"PERMIT#{app.applied_on}#{app.application_id}",
+        # the construction enterprise's permits: its achievements (业绩) for qualification reviews
+        gsi3pk=f"BUILDER#{app.construction_uscc}",
+        gsi3sk=f"{app.applied_on}#{app.application_id}",
     )
     if app.state in (PermitState.UNDER_REVIEW, PermitState.ESCALATED):
         data.update(gsi1pk=f"PQ#{app.region_code}", gsi1sk=f"{app.updated_at}#{app.application_id}")
@@ -174,6 +178,16 @@ class DynamoPermitStore:
         )
         apps = [self.get(i["application_id"]["S"]) for i in pointers]
         return [a for a in apps if a is not None]
+
+    def by_builder(self, uscc: str) -> list[PermitApplication]:
+        items = query_all(
+            self._ddb,
+            TableName=self.table,
+            IndexName="gsi3",
+            KeyConditionExpression="gsi3pk = :b",
+            ExpressionAttributeValues={":b": {"S": f"BUILDER#{uscc}"}},
+        )
+        return [PermitApplication.model_validate(model_data(i)) for i in items]
 
     def lock_holder(self, person: str) -> str | None:
         item = self._ddb.get_item(

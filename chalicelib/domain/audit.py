@@ -72,6 +72,8 @@ class AuditAction(StrEnum):
     STAGE_CORRECTED = "STAGE_CORRECTED"
     STAGE_CHECKED = "STAGE_CHECKED"
     SYNC_RESENT = "SYNC_RESENT"
+    QUALIFICATION_REVIEWED = "QUALIFICATION_REVIEWED"
+    VERIFICATION_ANSWERED = "VERIFICATION_ANSWERED"
 
 
 ACTION_LABELS: dict[AuditAction, str] = {
@@ -123,6 +125,8 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.STAGE_CORRECTED: "修改环节信息",
     AuditAction.STAGE_CHECKED: "核查环节信息",
     AuditAction.SYNC_RESENT: "重新上报国家平台",
+    AuditAction.QUALIFICATION_REVIEWED: "资质申请平台数据审查",
+    AuditAction.VERIFICATION_ANSWERED: "招投标监管核验",
 }
 
 

@@ -21,6 +21,7 @@ class Role(StrEnum):
     PROVINCE_OFFICIAL = "province_official"  # 省住房和城乡建设厅
     PROVINCE_ADMIN = "province_admin"  # 省级平台管理员
     MINISTRY_SYNC = "ministry_sync"  # 住建部数据同步客户端
+    TENDER_SUPERVISION = "tender_supervision"  # 招投标监管机构（核验企业、人员、项目）
     PUBLIC = "public"  # 社会公众 (anonymous)
     SYSTEM = "system"  # the platform's own event handlers and schedules; never granted to a token
 
@@ -36,6 +37,7 @@ ROLE_LABELS = {
     Role.PROVINCE_OFFICIAL: "省级主管部门",
     Role.PROVINCE_ADMIN: "省级平台管理员",
     Role.MINISTRY_SYNC: "住建部同步客户端",
+    Role.TENDER_SUPERVISION: "招投标监管机构",
     Role.PUBLIC: "社会公众",
     Role.SYSTEM: "平台系统",
 }
@@ -46,6 +48,7 @@ ROLE_LABELS = {
 _ROLE_PRECEDENCE = [
     Role.ENTERPRISE,
     Role.MINISTRY_SYNC,
+    Role.TENDER_SUPERVISION,
     Role.COUNTY_OFFICIAL,
     Role.CITY_OFFICIAL,
     Role.PROVINCE_OFFICIAL,

@@ -37,6 +37,9 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("province", "province_official", "郑华（省建设厅）", "330000", org_name="浙江省住房和城乡建设厅"),
     DemoAccount("admin", "province_admin", "孙亮（平台管理员）", "330000", org_name="浙江省住房和城乡建设厅"),
     DemoAccount("ministry_sync", "ministry_sync", "住建部数据同步", None, org_name="住房和城乡建设部"),
+    DemoAccount(
+        "tender_yiwu", "tender_supervision", "义乌市公共资源交易中心", "330782", org_name="义乌市招投标监管办公室"
+    ),
 )
 
 
