@@ -158,8 +158,17 @@ def _org_value(c: str) -> int:
     return int(c) if c.isdigit() else ord(c) - ord("A") + 10  # A=10 … Z=35
 
 
+# Character -> value tables for bytes.translate (255 = not allowed): an ASCII check string is weighted in C.
+_ORG_BYTE_VALUE = bytes(_ORG_VALUE.get(chr(b), 255) for b in range(256))
+
+
 def org_code_check_char(body8: str) -> str:
     """GB 11714 check character of an 8-character body (digits / upper-case letters). Raises ValueError on bad input."""
+    if type(body8) is str and len(body8) == 8 and body8.isascii():
+        values = body8.encode("ascii").translate(_ORG_BYTE_VALUE)
+        if 255 not in values:
+            c = 11 - sum(map(mul, values, _ORG_WEIGHTS)) % 11
+            return "X" if c == 10 else "0" if c == 11 else str(c)
     if len(body8) != 8 or not _ORG_VALUE.keys() >= set(body8):
         raise ValueError(f"not an organisation-code body: {body8!r}")
     c = 11 - sum(map(mul, map(_ORG_VALUE.__getitem__, body8), _ORG_WEIGHTS)) % 11
@@ -217,8 +226,15 @@ def _authority_codes() -> frozenset[str]:
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # W_i = 3^(i-1) mod 31
 
 
+_USCC_BYTE_VALUE = bytes(_USCC_VALUE.get(chr(b), 255) for b in range(256))
+
+
 def uscc_check_char(body17: str) -> str:
     """Check character of the first 17 characters. Raises ValueError on characters outside the 31-symbol alphabet."""
+    if type(body17) is str and len(body17) == 17 and body17.isascii():
+        values = body17.encode("ascii").translate(_USCC_BYTE_VALUE)
+        if 255 not in values:
+            return USCC_ALPHABET[(31 - sum(map(mul, values, _USCC_WEIGHTS)) % 31) % 31]
     if len(body17) != 17 or not _USCC_VALUE.keys() >= set(body17):
         raise ValueError(f"not a USCC body: {body17!r}")
     total = sum(map(mul, map(_USCC_VALUE.__getitem__, body17), _USCC_WEIGHTS))
@@ -387,13 +403,16 @@ def split_composite_code(s: Any) -> tuple[str, str] | None:
 
 _ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # W_i = 2^(18-i) mod 11
 _ID_CHECK = "10X98765432"
+_ID_ASCII_OFFSET = 48 * sum(_ID_WEIGHTS)
 
 
 def id_card_check_char(first17: str) -> str:
     """GB 11643 check character of the first 17 digits. Raises ValueError on bad input."""
     if len(first17) != 17 or not first17.isdigit():
         raise ValueError(f"not 17 digits: {first17!r}")
-    return _ID_CHECK[sum(map(mul, map(int, first17), _ID_WEIGHTS)) % 11]
+    if type(first17) is str and first17.isascii():  # weighted in C: ord(d) - 48 is the digit
+        return _ID_CHECK[(sum(map(mul, first17.encode("ascii"), _ID_WEIGHTS)) - _ID_ASCII_OFFSET) % 11]
+    return _ID_CHECK[sum(map(mul, map(int, first17), _ID_WEIGHTS)) % 11]  # other Unicode digits, as int() reads them
 
 
 def _parse_date(digits: str, fmt: str) -> date | None:

@@ -28,6 +28,8 @@ class AuditQueryService:
     def target_trail(self, p: Principal, target_type: str, target_id: str) -> list[AuditEntry]:
         self._require_official(p)
         entries = self.audit.entries_for_target(target_type, target_id)
+        if not entries:
+            return []  # nothing recorded yet (e.g. a record loaded by an import): an empty trail, which reveals nothing
         self._ensure_target_scope(p, entries)
         return sorted(entries, key=lambda e: e.seq)
 

@@ -433,7 +433,8 @@ class PermitDocuments:
             "edition": app.cert_version,
             "verification_id": app.verification_id,
         }
-        url = f"{self.s.verify_base_url}/public/permits/verify?vid={app.verification_id}"
+        # The QR code opens the public verification page of the web UI, which asks /public/permits/verify.
+        url = f"{self.s.verify_base_url}/ui/#/public/verify?vid={app.verification_id}"
         pdf = render_permit_pdf(fields, copy=copy, verify_url=url, reprint=app.prints)
         key = f"exports/permits/{app.application_id}/v{app.cert_version}-{app.prints + 1}-{copy}.pdf"
         self.s.blobs.put(key, pdf, "application/pdf")

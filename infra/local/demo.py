@@ -338,4 +338,97 @@ def seed_registry() -> dict[str, int]:
         system_principal("demo"),
         RequestMeta(),
     )
-    return {"enterprises": len(enterprises), "persons": len(persons), "projects": len(projects), "campaigns": 1}
+    _issued_permit(now)
+    return {
+        "enterprises": len(enterprises),
+        "persons": len(persons),
+        "projects": len(projects),
+        "campaigns": 1,
+        "issued_permits": 1,
+    }
+
+
+# The demo's issued permit: its certificate's QR code opens /ui/#/public/verify?vid=... (local demo data only; real
+# verification ids are random).
+DEMO_PERMIT_VID = "zjdemo7Kq2vNf9sWx4Lp"
+DEMO_PERMIT_NO = "330702202611020001"
+
+
+def _issued_permit(now) -> None:
+    """An issued permit of 金华市婺城建设集团 on a confirmed project of its own, with the public references."""
+    from decimal import Decimal
+
+    from chalicelib import wiring
+    from chalicelib.adapters import aws
+    from chalicelib.adapters.dynamo_codec import to_item
+    from chalicelib.adapters.dynamo_permits import _item
+    from chalicelib.domain.permits import PermitApplication, PermitState
+    from chalicelib.domain.project import Project
+    from chalicelib.domain.records import Provenance, RecordSource, RecordState
+
+    builder = _uscc("91330702", "MA2F0004")
+    prj = "3307022611020001"
+    wiring.get_registry_repository().insert_batch(
+        [
+            Project(
+                prj_num=prj,
+                name="金华市婺城区江南片区安置房工程",
+                category="01",
+                location_region="330702",
+                address="金华市婺城区宾虹西路",
+                build_corp_name="金华市婺城建设集团有限公司",
+                build_corp_code=builder,
+                total_investment="18000",
+                total_area="36000",
+                nature="001",
+                use="101",
+                state=RecordState.CONFIRMED,
+                provenance=Provenance(
+                    source=RecordSource.LEGACY_IMPORT,
+                    source_job="demo-2014-load",
+                    entered_by="system:demo",
+                    entered_by_name="2014年省平台数据导入",
+                    entered_org="330000",
+                    entered_at=now.isoformat(),
+                ),
+                created_at=now.isoformat(),
+                updated_at=now.isoformat(),
+                region_code="330702",
+                owner_uscc=builder,
+            )
+        ]
+    )
+    app = PermitApplication(
+        application_id="demo-permit-0001",
+        prj_num=prj,
+        project_name="金华市婺城区江南片区安置房工程",
+        region_code="330702",
+        applicant_uscc=builder,
+        construction_uscc=builder,
+        project_manager="demo-pm",
+        contract_price=Decimal("15800"),
+        area=Decimal("36000"),
+        applied_on="2026-10-26",
+        state=PermitState.ISSUED,
+        permit_no=DEMO_PERMIT_NO,
+        issued_on="2026-11-02",
+        verification_id=DEMO_PERMIT_VID,
+        start_deadline="2027-02-02",
+        created_at=now.isoformat(),
+        updated_at=now.isoformat(),
+    )
+    table = wiring.get_settings().main_table
+    ddb = aws.client("dynamodb")
+    items = [
+        _item(app),
+        {
+            "pk": f"STAGE#{prj}",
+            "sk": f"PERMITAPP#{app.applied_on}#{app.application_id}",
+            "entity": "permit_pointer",
+            "application_id": app.application_id,
+        },
+        {"pk": f"PVERIFY#{DEMO_PERMIT_VID}", "sk": "REF", "entity": "permit_ref", "application_id": app.application_id},
+        {"pk": f"PERMITNO#{DEMO_PERMIT_NO}", "sk": "REF", "entity": "permit_ref", "application_id": app.application_id},
+    ]
+    for item in items:
+        ddb.put_item(TableName=table, Item=to_item(item))

@@ -112,6 +112,61 @@ def _answer_unknown_methods() -> None:
     ChaliceRequestHandler.__getattr__ = unknown  # any do_X the handler lacks (TRACE, CONNECT, QUERY ...)
 
 
+WEB_DIST = ROOT / "web" / "dist"
+_WEB_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".ttf": "font/ttf",
+    ".json": "application/json",
+}
+
+
+def _serve_web_ui(dist: Path = WEB_DIST) -> None:
+    """The web UI (built by Vite into web/dist) at /ui/ on the API's own origin, as CloudFront serves it from S3 on
+    AWS. Everything else goes to the Chalice app unchanged."""
+    from chalice.local import ChaliceRequestHandler
+
+    original = ChaliceRequestHandler.do_GET
+
+    def do_get(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/ui":
+            self.send_response(301)
+            self.send_header("Location", "/ui/")
+            self.end_headers()
+            return
+        if not path.startswith("/ui/"):
+            return original(self)
+        rel = path[len("/ui/") :] or "index.html"
+        target = (dist / rel).resolve()
+        if not str(target).startswith(str(dist.resolve())) or not target.is_file():
+            target = dist / "index.html"  # hash routing: unknown paths get the app shell
+        if not target.is_file():
+            body = "网页界面尚未构建：请运行 make web".encode()
+            self.send_response(503)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        data = target.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", _WEB_TYPES.get(target.suffix, "application/octet-stream"))
+        self.send_header("Content-Length", str(len(data)))
+        immutable = "/assets/" in path
+        self.send_header("Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.write(data)
+
+    ChaliceRequestHandler.do_GET = do_get
+
+
 def stage_environment(stage: str) -> dict[str, str]:
     cfg = json.loads((ROOT / ".chalice" / "config.json").read_text("utf-8"))
     env = dict(cfg.get("environment_variables", {}))
@@ -249,6 +304,7 @@ class LocalPlatform:
             config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text("utf-8")),
         )
         _answer_unknown_methods()
+        _serve_web_ui()
         self.server = create_local_server(app, config, self.host, self.port)
         t = threading.Thread(target=self.server.server.serve_forever, name="http", daemon=True)
         t.start()
@@ -295,6 +351,9 @@ class LocalPlatform:
             from infra.local.demo import DEMO_PASSWORD
 
             lines.append(f"  Demo data        {self.seeded}")
+            from infra.local.demo import DEMO_PERMIT_VID
+
+            lines.append(f"  Permit QR page   {self.base_url}/ui/#/public/verify?vid={DEMO_PERMIT_VID}")
             lines.append(f"  Demo accounts    (password for all: {DEMO_PASSWORD})")
             for a in self.accounts:
                 scope = a.uscc or a.region_code or "-"

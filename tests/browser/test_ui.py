@@ -1,0 +1,163 @@
+"""Browser tests of the web UI: Debian's chromium driven by Playwright, against the local runtime over HTTP.
+
+Journeys (each saves a screenshot under test-output/screenshots/): a county official decides a record from the
+queue and sees the audit entry; an enterprise uploads a sheet through the browser and sees the per-row errors; the
+public verifies a permit by its verification id. Security through the UI: no workbench page without an official
+token, the portal never shows another enterprise's data, another county's record is not found.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_local_runtime import runtime  # noqa: F401 - the module-scoped local runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "Demo#2015zj"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing: run `make browser-deps`")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, runtime):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    pg.base = runtime["base"]
+    yield pg
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, username: str) -> None:
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("[data-test=login]")
+
+
+def test_county_official_decides_a_record_and_sees_the_audit_entry(page):
+    # Not logged in: the workbench sends us to the login page, and no workbench data was requested.
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(f"{page.base}/ui/#/official/queue")
+    page.wait_for_url("**/#/login**")
+    assert not [u for u in requested if "/reviews/" in u or "/statistics/" in u]
+    sign_in(page, "county_yiwu")
+    page.wait_for_selector("text=义乌市稠城建设工程有限公司", timeout=20000)
+    shot(page, "01-queue")
+    page.click("text=义乌市稠城建设工程有限公司")
+    page.wait_for_selector("[data-test=reason]", timeout=20000)
+    page.fill("[data-test=reason]", "经核实营业执照与资质证书，信息真实")
+    page.click("[data-test=decide]")
+    page.click(".el-message-box button:has-text('确认')")  # confirmation before an irreversible decision
+    page.wait_for_selector("text=决定已提交", timeout=20000)
+    page.wait_for_selector("[data-test=trail] tbody tr", timeout=20000)
+    trail = page.locator("[data-test=trail] tbody").inner_text()
+    assert "county_yiwu" in trail and "经核实营业执照与资质证书，信息真实" in trail
+    assert page.locator("[data-test=decide]").count() == 0  # decided: no second decision offered
+    shot(page, "02-decided-with-audit-entry")
+    assert page.console_errors == []
+
+
+def test_enterprise_uploads_a_sheet_and_sees_the_row_errors(page, tmp_path):
+    header = (ROOT / "schemas" / "templates" / "enterprise-企业基本信息.csv").read_text("utf-8").splitlines()[0]
+    sheet = tmp_path / "企业信息.csv"
+    sheet.write_text(
+        "\n".join(
+            [
+                header,
+                "91330782677204726D,义乌市示范建设有限公司,,330782,义乌市稠城街道工人北路1号,王建国,,,,,五千万,2003-02-30,,,,,,,,",
+                "91330782677204726X,义乌市示范建设有限公司,,330782,义乌市稠城街道工人北路1号,王建国,,,,,,,,,,,,,,",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    page.goto(f"{page.base}/ui/#/login")
+    sign_in(page, "ent_yiwu")
+    page.wait_for_selector("[data-test=my-enterprise]", timeout=20000)
+    portal = page.locator("main").inner_text()
+    # The portal shows this enterprise and its missing fields, never another enterprise's records.
+    assert "义乌市示范建设有限公司" in portal and "需要补充" in portal
+    assert "杭州西湖示范建筑有限公司" not in portal and "义乌市建工集团" not in portal
+    shot(page, "03-enterprise-portal")
+    page.click("text=上传导入")
+    page.set_input_files("[data-test=file]", str(sheet))
+    page.click("[data-test=upload]")
+    page.wait_for_selector("[data-test=issues] tbody tr", timeout=60000)
+    issues = page.locator("[data-test=issues]").inner_text()
+    assert "“五千万”不是有效数字" in issues and "“2003-02-30”不是有效日期" in issues
+    assert "校验码" in issues
+    assert page.locator("[data-test=progress]").inner_text().strip().startswith("100")
+    shot(page, "04-upload-row-errors")
+    # The workbench is not for enterprises: the guard sends them to the login page.
+    page.goto(f"{page.base}/ui/#/official/records/enterprise/91330106MA2CFE0Q4W")
+    page.wait_for_url("**/#/login**")
+    assert "无权访问" in page.locator("main").inner_text()
+    assert page.console_errors == []
+
+
+def test_another_countys_record_is_not_found_through_the_ui(page):
+    page.goto(f"{page.base}/ui/#/login")
+    sign_in(page, "county_xihu")
+    page.wait_for_url("**/#/official")
+    page.goto(f"{page.base}/ui/#/official/records/enterprise/91330782MA2F00063N")
+    page.wait_for_selector("[data-test=error]", timeout=20000)
+    text = page.locator("main").inner_text()
+    assert "未找到该记录" in text and "义乌市建工集团" not in text
+
+
+def test_public_verifies_a_permit_by_its_verification_id(page):
+    from infra.local.demo import DEMO_PERMIT_NO, DEMO_PERMIT_VID
+
+    page.goto(f"{page.base}/ui/#/public/verify?vid={DEMO_PERMIT_VID}")
+    page.wait_for_selector("[data-test=verified]", timeout=20000)
+    text = page.locator("[data-test=verified]").inner_text()
+    assert DEMO_PERMIT_NO in text and "金华市婺城区江南片区安置房工程" in text
+    shot(page, "05-permit-verified")
+    page.fill("[data-test=vid]", "forged-code-123")
+    page.click("[data-test=verify]")
+    page.wait_for_selector("[data-test=verify-error]", timeout=20000)
+    assert "未查到该证书" in page.locator("[data-test=verify-error]").inner_text()
+
+
+def test_dashboard_renders_charts_for_the_province(page):
+    page.goto(f"{page.base}/ui/#/login")
+    sign_in(page, "province")
+    page.wait_for_selector("[data-test=doubt-size]", timeout=20000)
+    page.wait_for_selector("canvas", timeout=20000)  # ECharts drew the regional chart
+    shot(page, "06-dashboard")
+    page.click("text=国家平台同步")
+    page.wait_for_selector("text=企业基本信息", timeout=20000)
+    shot(page, "07-sync-monitor")
+    assert page.console_errors == []

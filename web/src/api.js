@@ -1,0 +1,114 @@
+// The only way the UI talks to the platform: the public HTTP API, with the token from POST /auth/login.
+import { reactive } from 'vue'
+
+const BASE = window.CMSP_API_BASE || ''
+
+export const session = reactive({
+  token: sessionStorage.getItem('cmsp.token') || '',
+  me: JSON.parse(sessionStorage.getItem('cmsp.me') || 'null'),
+})
+
+export const OFFICIAL_ROLES = ['county_official', 'city_official', 'province_official', 'province_admin']
+
+export function isOfficial() {
+  return !!session.me && OFFICIAL_ROLES.includes(session.me.role)
+}
+
+export function isEnterprise() {
+  return !!session.me && session.me.role === 'enterprise'
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `请求失败（HTTP ${status}）`)
+    this.status = status
+    this.code = body && body.code
+    this.details = (body && body.details) || []
+  }
+}
+
+export async function api(path, { method = 'GET', body, auth = true } = {}) {
+  const headers = {}
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  if (auth && session.token) headers.Authorization = `Bearer ${session.token}`
+  let resp
+  try {
+    resp = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  } catch (e) {
+    throw new ApiError(0, { message: '无法连接平台服务，请检查网络后重试' })
+  }
+  const text = await resp.text()
+  let data = null
+  try {
+    data = text ? JSON.parse(text) : null
+  } catch (e) {
+    data = null
+  }
+  if (resp.status === 401 && auth) {
+    logout()
+  }
+  if (!resp.ok) throw new ApiError(resp.status, data)
+  return data
+}
+
+export async function login(username, password) {
+  const tokens = await api('/auth/login', { method: 'POST', body: { username, password }, auth: false })
+  session.token = tokens.id_token
+  sessionStorage.setItem('cmsp.token', session.token)
+  const me = await api('/auth/me')
+  session.me = me
+  sessionStorage.setItem('cmsp.me', JSON.stringify(me))
+  return me
+}
+
+export function logout() {
+  session.token = ''
+  session.me = null
+  sessionStorage.removeItem('cmsp.token')
+  sessionStorage.removeItem('cmsp.me')
+}
+
+// Browser → S3 presigned POST, with upload progress (XMLHttpRequest: fetch has no upload progress).
+export function postToS3(presigned, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData()
+    Object.entries(presigned.fields).forEach(([k, v]) => form.append(k, v))
+    form.append('file', file)
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', presigned.url)
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(Math.round((100 * e.loaded) / e.total))
+    xhr.onload = () => (xhr.status < 300 ? resolve() : reject(new ApiError(xhr.status, { message: `上传失败（HTTP ${xhr.status}）` })))
+    xhr.onerror = () => reject(new ApiError(0, { message: '上传失败：无法连接存储服务' }))
+    xhr.send(form)
+  })
+}
+
+export const STATE_LABELS = {
+  IMPORTED: '导入待补充',
+  SUPPLEMENTED: '已补充未提交',
+  SUBMITTED: '待确认',
+  SUPPLEMENT_REQUESTED: '补正中',
+  CONFIRMED: '已确认',
+  FALSE: '虚假',
+  IN_DOUBT: '存疑',
+}
+export const TYPE_LABELS = { ENT: '企业', PER: '注册人员', PRJ: '工程项目', enterprise: '企业', person: '注册人员', project: '工程项目' }
+
+export const FIELD_LABELS = {
+  state: '状态', version: '版本', created_at: '创建时间', updated_at: '更新时间', submitted_at: '提交时间',
+  region_code: '所属地区', owner_uscc: '归属企业', uscc: '统一社会信用代码', name: '名称', business_reg_no: '工商注册号',
+  registered_region: '注册地区', address: '地址', legal_rep: '法定代表人', legal_rep_id_type: '法定代表人证件类型',
+  legal_rep_id_no: '法定代表人证件号码', legal_rep_title: '法定代表人职务', economic_type: '企业登记注册类型',
+  registered_capital: '注册资本（万元）', established_on: '成立日期', contact_person: '联系人', contact_phone: '联系电话',
+  email: '电子邮箱', person_key: '人员标识', employer_uscc: '注册单位', employer_name: '注册单位名称', sex: '性别',
+  id_type: '证件类型', id_no: '证件号码', birth_date: '出生日期', education: '学历', mobile: '手机号码',
+  prj_num: '项目编号', category: '项目分类', location_region: '建设地点', build_corp_name: '建设单位',
+  build_corp_code: '建设单位代码', approval_no: '立项文号', approval_level: '立项级别', total_investment: '总投资（万元）',
+  total_area: '总面积（平方米）', scale: '建设规模', nature: '建设性质', use: '工程用途', start_date: '开工日期', end_date: '竣工日期',
+}
+
+export const REGION_NAMES = {
+  '330000': '浙江省', '330100': '杭州市', '330200': '宁波市', '330300': '温州市', '330400': '嘉兴市', '330500': '湖州市',
+  '330600': '绍兴市', '330700': '金华市', '330800': '衢州市', '330900': '舟山市', '331000': '台州市', '331100': '丽水市',
+  '330782': '义乌市', '330702': '婺城区', '330106': '西湖区', '330102': '上城区', '000000': '未知地区',
+}

@@ -1,0 +1,42 @@
+import { createRouter, createWebHashHistory } from 'vue-router'
+import { session, isOfficial, isEnterprise } from './api.js'
+
+const routes = [
+  { path: '/', redirect: () => (isOfficial() ? '/official' : isEnterprise() ? '/portal' : '/public') },
+  { path: '/login', component: () => import('./views/Login.vue'), meta: { title: '登录' } },
+  { path: '/official', component: () => import('./views/Dashboard.vue'), meta: { need: 'official', title: '统计概览' } },
+  { path: '/official/queue', component: () => import('./views/Queue.vue'), meta: { need: 'official', title: '审核队列' } },
+  {
+    path: '/official/records/:type/:id+',
+    component: () => import('./views/Record.vue'),
+    meta: { need: 'official', title: '记录详情' },
+  },
+  { path: '/official/sync', component: () => import('./views/Sync.vue'), meta: { need: 'official', title: '国家平台同步' } },
+  {
+    path: '/official/assessment',
+    component: () => import('./views/Assessment.vue'),
+    meta: { need: 'official', title: '地区考核' },
+  },
+  { path: '/official/audit', component: () => import('./views/Audit.vue'), meta: { need: 'official', title: '操作留痕' } },
+  { path: '/portal', component: () => import('./views/Portal.vue'), meta: { need: 'enterprise', title: '本企业信息' } },
+  { path: '/portal/upload', component: () => import('./views/Upload.vue'), meta: { need: 'enterprise', title: '上传导入' } },
+  { path: '/public', component: () => import('./views/PublicSearch.vue'), meta: { title: '公众查询' } },
+  { path: '/public/verify', component: () => import('./views/Verify.vue'), meta: { title: '施工许可证核验' } },
+  { path: '/:rest(.*)*', component: () => import('./views/NotFound.vue'), meta: { title: '页面不存在' } },
+]
+
+export const router = createRouter({ history: createWebHashHistory(), routes })
+
+// No page of the officials' workbench or the enterprise portal renders without a token of that kind.
+router.beforeEach((to) => {
+  const need = to.meta.need
+  if (!need) return true
+  if (!session.token) return { path: '/login', query: { next: to.fullPath } }
+  if (need === 'official' && !isOfficial()) return { path: '/login', query: { next: to.fullPath, denied: '1' } }
+  if (need === 'enterprise' && !isEnterprise()) return { path: '/login', query: { next: to.fullPath, denied: '1' } }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = `${to.meta.title || ''} - 浙江省建筑市场监管与诚信信息平台`
+})
