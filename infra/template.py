@@ -530,6 +530,114 @@ def national_api_resources() -> dict[str, Any]:
     }
 
 
+# AWS managed CloudFront policies (fixed ids, the same in every account).
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def web_resources(with_cdn: bool) -> dict[str, Any]:
+    """The web UI: Vite's build uploaded to a private bucket under ui/ (`aws s3 sync web/dist s3://<bucket>/ui/`),
+    served by CloudFront together with the API, so the browser talks to one origin: /ui/* from S3 (cached), every
+    other path from API Gateway (not cached, all viewer headers but Host). AWS China has no CloudFront origin access
+    control: there the bucket is created and the UI is put behind the province's own CDN or gateway."""
+    out: dict[str, Any] = {
+        "WebBucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "VersioningConfiguration": {"Status": "Enabled"},
+            },
+        }
+    }
+    if not with_cdn:
+        return out
+    out["WebOriginAccessControl"] = {
+        "Type": "AWS::CloudFront::OriginAccessControl",
+        "Properties": {
+            "OriginAccessControlConfig": {
+                "Name": _sub("${AWS::StackName}-web"),
+                "OriginAccessControlOriginType": "s3",
+                "SigningBehavior": "always",
+                "SigningProtocol": "sigv4",
+            }
+        },
+    }
+    out["WebDistribution"] = {
+        "Type": "AWS::CloudFront::Distribution",
+        "Properties": {
+            "DistributionConfig": {
+                "Enabled": True,
+                "Comment": "浙江省建筑市场监管与诚信信息平台",
+                "HttpVersion": "http2",
+                "Origins": [
+                    {
+                        "Id": "web",
+                        "DomainName": {"Fn::GetAtt": ["WebBucket", "RegionalDomainName"]},
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        "OriginAccessControlId": {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]},
+                    },
+                    {
+                        "Id": "api",
+                        "DomainName": _sub("${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
+                        "OriginPath": "/api",
+                        "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"},
+                    },
+                ],
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "api",
+                    "ViewerProtocolPolicy": "redirect-to-https",
+                    "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
+                    "CachePolicyId": CACHING_DISABLED,
+                    "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST,
+                },
+                "CacheBehaviors": [
+                    {
+                        "PathPattern": "/ui/*",
+                        "TargetOriginId": "web",
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "CachePolicyId": CACHING_OPTIMIZED,
+                        "Compress": True,
+                    }
+                ],
+            }
+        },
+    }
+    out["WebBucketPolicy"] = {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": "WebBucket"},
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Action": "s3:GetObject",
+                        "Resource": _sub("${WebBucket.Arn}/ui/*"),
+                        "Condition": {
+                            "StringEquals": {
+                                "AWS:SourceArn": _sub(
+                                    "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${WebDistribution}"
+                                )
+                            }
+                        },
+                    }
+                ],
+            },
+        },
+    }
+    return out
+
+
 def _oidc_parameters() -> dict[str, Any]:
     def p(desc: str, default: str = "") -> dict[str, Any]:
         return {"Type": "String", "Default": default, "Description": desc}
@@ -569,6 +677,7 @@ def build_merge_template(app: Any, *, identity: str = "cognito") -> dict[str, An
     resources.update(sqs_event_overrides(app))
     resources.update(dynamodb_event_overrides(app))
     resources.update(national_api_resources())
+    resources.update(web_resources(with_cdn=with_cognito))
     parameters: dict[str, Any] = {
         "WebOrigin": {"Type": "String", "Default": "*", "Description": "Origin of the web UI (CORS)"},
         "NationalApiUrl": {"Type": "String", "Description": "Base URL of the national (MOHURD) data interface"},
@@ -582,6 +691,8 @@ def build_merge_template(app: Any, *, identity: str = "cognito") -> dict[str, An
         "Outputs": {
             **{f"{t.logical_id}Name": {"Value": {"Ref": t.logical_id}} for t in DECLARATIONS.tables},
             **{f"{b.logical_id}Name": {"Value": {"Ref": b.logical_id}} for b in DECLARATIONS.buckets},
+            "WebBucketName": {"Value": {"Ref": "WebBucket"}},
+            **({"WebUrl": {"Value": _sub("https://${WebDistribution.DomainName}/ui/")}} if with_cognito else {}),
         },
     }
 

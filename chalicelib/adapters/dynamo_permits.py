@@ -237,7 +237,11 @@ class StepFunctionsWorkflow:
     def history(self, name: str) -> dict[str, Any]:
         client = aws.client("stepfunctions")
         arn = self.execution_arn(name)
-        desc = client.describe_execution(executionArn=arn)
+        try:
+            desc = client.describe_execution(executionArn=arn)
+        except client.exceptions.ExecutionDoesNotExist:
+            # an application loaded from the earlier systems (demo data, migrations) never ran the workflow
+            return {"status": "NONE", "current_step": None, "steps": [], "transitions": 0}
         events = client.get_execution_history(executionArn=arn, maxResults=1000)["events"]
         steps = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
         return {

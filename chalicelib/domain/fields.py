@@ -66,7 +66,8 @@ def _checked(checker: Callable[..., Any]) -> AfterValidator:
         result = checker(value)
         if not result.ok:
             raise ValueError("；".join(result.errors))
-        _warn(info, list(result.warnings))
+        if result.warnings:
+            _warn(info, list(result.warnings))
         return result.value
 
     return AfterValidator(validate)
@@ -167,7 +168,8 @@ def _region(value: str | None, info: ValidationInfo) -> str | None:
     result = identifiers.check_region_code(value, province_prefix=None)
     if not result.ok:
         raise ValueError("；".join(result.errors))
-    _warn(info, list(result.warnings))
+    if result.warnings:
+        _warn(info, list(result.warnings))
     return result.value
 
 
@@ -177,7 +179,8 @@ def _zhejiang_region(value: str | None, info: ValidationInfo) -> str | None:
     result = identifiers.check_region_code(value, province_prefix="33")
     if not result.ok:
         raise ValueError("；".join(result.errors))
-    _warn(info, list(result.warnings))
+    if result.warnings:
+        _warn(info, list(result.warnings))
     return result.value
 
 
@@ -189,7 +192,8 @@ def _corp_code(value: str | None, info: ValidationInfo) -> str | None:
     result = identifiers.check_uscc(text) if len(text) == 18 else identifiers.check_org_code(text)
     if not result.ok:
         raise ValueError("；".join(result.errors))
-    _warn(info, list(result.warnings))
+    if result.warnings:
+        _warn(info, list(result.warnings))
     return result.value
 
 

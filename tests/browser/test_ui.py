@@ -161,3 +161,22 @@ def test_dashboard_renders_charts_for_the_province(page):
     page.wait_for_selector("text=企业基本信息", timeout=20000)
     shot(page, "07-sync-monitor")
     assert page.console_errors == []
+
+
+def test_project_view_and_permit_detail_for_the_responsible_city(page):
+    page.goto(f"{page.base}/ui/#/login")
+    sign_in(page, "city_jinhua")
+    page.wait_for_url("**/#/official")
+    page.goto(f"{page.base}/ui/#/projects/3307022611020001")
+    page.wait_for_selector("text=金华市婺城区江南片区安置房工程", timeout=20000)
+    page.click("text=330702202611020001")
+    page.wait_for_selector("text=证书", timeout=20000)
+    text = page.locator("main").inner_text()
+    assert "已发证" in text or "ISSUED" in text
+    shot(page, "08-permit-detail")
+    # Another city's official does not see it.
+    page.click("text=退出")
+    sign_in(page, "city_hangzhou")
+    page.wait_for_url("**/#/official")
+    page.goto(f"{page.base}/ui/#/projects/3307022611020001")
+    page.wait_for_selector("[data-test=error]", timeout=20000)

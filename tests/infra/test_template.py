@@ -189,3 +189,27 @@ def test_state_machines_in_the_template(packaged):
         props = resources[sm.logical_id]["Properties"]
         assert set(props["DefinitionSubstitutions"]) == {"Partition", "PermitTasksQueueUrl"}
         assert '"arn:aws:' not in props["DefinitionString"]
+
+
+def test_web_ui_is_served_from_s3_behind_cloudfront_with_the_api(packaged, packaged_cn):
+    res = packaged["template"]["Resources"]
+    dist = res["WebDistribution"]["Properties"]["DistributionConfig"]
+    assert {o["Id"] for o in dist["Origins"]} == {"web", "api"}
+    [ui] = dist["CacheBehaviors"]
+    assert ui["PathPattern"] == "/ui/*" and ui["TargetOriginId"] == "web"
+    assert dist["DefaultCacheBehavior"]["TargetOriginId"] == "api"
+    assert res["WebBucket"]["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    [stmt] = res["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert stmt["Principal"] == {"Service": "cloudfront.amazonaws.com"} and "AWS:SourceArn" in json.dumps(stmt)
+    cn = packaged_cn["template"]["Resources"]
+    assert "WebBucket" in cn and "WebDistribution" not in cn
+
+
+def test_stream_handlers_read_the_real_stream_with_filters(packaged):
+    res = packaged["template"]["Resources"]
+    for name in ("OnMainTableChange", "OnMainTableChangeForStatistics"):
+        [event] = res[name]["Properties"]["Events"].values()
+        props = event["Properties"]
+        assert props["Stream"] == {"Fn::GetAtt": ["MainTable", "StreamArn"]}
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert "ENT#" in props["FilterCriteria"]["Filters"][0]["Pattern"]

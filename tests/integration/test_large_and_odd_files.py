@@ -113,9 +113,11 @@ def test_rows_wider_than_the_header_and_a_zero_byte_file(client, platform, login
     assert got["state"] == "REJECTED" and "空" in got["reject_reason"]
 
 
-def test_parallel_validation_gives_the_sequential_result():
-    from chalicelib.domain import intake_files
+def test_parallel_validation_gives_the_sequential_result(monkeypatch):
+    from chalicelib.domain import intake_files, sheets
     from chalicelib.domain.sheets import ENTERPRISE_BASIC, headers, validate_rows, validate_rows_parallel
+
+    monkeypatch.setattr(sheets, "PARALLEL_MIN_ROWS", 10_000)  # the fork path, on a file of test size
 
     rows = [ent_row(uscc("91330782", f"MD{i:06d}"), f"企业{i}") for i in range(12_000)]
     rows[7][ENT_HEADERS.index("成立日期")] = "2015-02-30"

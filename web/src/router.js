@@ -18,6 +18,14 @@ const routes = [
     meta: { need: 'official', title: '地区考核' },
   },
   { path: '/official/audit', component: () => import('./views/Audit.vue'), meta: { need: 'official', title: '操作留痕' } },
+  {
+    path: '/official/campaigns',
+    component: () => import('./views/Campaigns.vue'),
+    meta: { need: 'official', title: '专项工作' },
+  },
+  { path: '/official/credit', component: () => import('./views/Credit.vue'), meta: { need: 'official', title: '诚信记录' } },
+  { path: '/projects/:prj', component: () => import('./views/ProjectView.vue'), meta: { need: 'user', title: '项目全过程' } },
+  { path: '/permits/:id', component: () => import('./views/PermitView.vue'), meta: { need: 'user', title: '施工许可' } },
   { path: '/portal', component: () => import('./views/Portal.vue'), meta: { need: 'enterprise', title: '本企业信息' } },
   { path: '/portal/upload', component: () => import('./views/Upload.vue'), meta: { need: 'enterprise', title: '上传导入' } },
   { path: '/public', component: () => import('./views/PublicSearch.vue'), meta: { title: '公众查询' } },
@@ -32,6 +40,7 @@ router.beforeEach((to) => {
   const need = to.meta.need
   if (!need) return true
   if (!session.token) return { path: '/login', query: { next: to.fullPath } }
+  if (need === 'user') return isOfficial() || isEnterprise() ? true : { path: '/login', query: { denied: '1' } }
   if (need === 'official' && !isOfficial()) return { path: '/login', query: { next: to.fullPath, denied: '1' } }
   if (need === 'enterprise' && !isEnterprise()) return { path: '/login', query: { next: to.fullPath, denied: '1' } }
   return true
