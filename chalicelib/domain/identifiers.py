@@ -254,14 +254,20 @@ def _check_uscc_cached(s: str) -> Check:
 _USCC_FAST = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
+@cache
+def _uscc_fast_tables() -> tuple[str, frozenset[str], frozenset[str]]:
+    return identifier_rules()["uscc"]["first_chars"], _authority_codes(), _region_codes()
+
+
 def _uscc_fast(text: str) -> Check | None:
     """The common case, a well-formed valid code without warnings, in a few microseconds; None = take the slow path
     that explains every problem."""
+    first_chars, authorities, region_codes = _uscc_fast_tables()
     if (
         _USCC_FAST.fullmatch(text)
-        and text[0] in identifier_rules()["uscc"]["first_chars"]
-        and text[:2] in _authority_codes()
-        and _region_known(text[2:8])
+        and text[0] in first_chars
+        and text[:2] in authorities
+        and text[2:8] in region_codes
         and org_code_check_char(text[8:16]) == text[16]
         and uscc_check_char(text[:17]) == text[17]
     ):
@@ -724,18 +730,20 @@ def _check_qualification_cert_no(s: Any) -> Check:
     return r.done(text)
 
 
+@cache
+def _licence_fast_rule() -> tuple[re.Pattern[str], str, int]:
+    rule = identifier_rules()["safety_licence"]
+    return _pattern(rule["pattern"]), rule["province_abbreviations"], rule["min_year"]
+
+
 def check_safety_licence_no(s: Any, on: date | None = None) -> Check:
     """建筑施工企业安全生产许可证编号 (§3.6, §4.8 [U]) like "(浙)JZ安许证字[2014]001234"; full-width or half-width
     brackets (（）［］【】〔〕) are accepted and normalised to half-width. Pattern configurable in identifier_rules.json."""
     label = "安全生产许可证编号"
     if type(s) is str and on is None:
-        rule = identifier_rules()["safety_licence"]
-        m = _pattern(rule["pattern"]).fullmatch(s)
-        if (
-            m is not None
-            and m.group("province") in rule["province_abbreviations"]
-            and rule["min_year"] <= int(m.group("year")) <= _this_year()
-        ):
+        pattern, provinces, min_year = _licence_fast_rule()
+        m = pattern.fullmatch(s)
+        if m is not None and m.group("province") in provinces and min_year <= int(m.group("year")) <= _this_year():
             return Check(ok=True, value=s)  # the common, already well-formed case
     text, err = _text(s, label)
     if text is None:

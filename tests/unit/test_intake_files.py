@@ -351,10 +351,12 @@ def test_quoted_commas_and_newlines_are_one_record_and_one_excel_row():
     assert rows == [(2, body[0]), (3, ROW)]
 
 
-def test_cells_are_stripped_short_rows_padded_long_rows_kept():
-    data = csv_text(HEADERS, ["  a ", "b\t"], [*ROW, "多余", ""], [*ROW, "", ""]).encode("utf-8")
+def test_short_rows_padded_long_rows_kept_blank_rows_skipped_cells_as_read():
+    # Cells come as read (row validation strips each cell once); whitespace-only rows and trailing empty cells
+    # past the header are dropped as Excel artefacts.
+    data = csv_text(HEADERS, ["  a ", "b\t"], [*ROW, "多余", ""], [" ", "\t"], [*ROW, "", " "]).encode("utf-8")
     rows = list(read_csv(data, HEADERS).rows)
-    assert rows == [(2, ["a", "b", "", "", ""]), (3, [*ROW, "多余"]), (4, ROW)]
+    assert rows == [(2, ["  a ", "b\t", "", "", ""]), (3, [*ROW, "多余"]), (5, ROW)]
 
 
 def test_classic_mac_line_endings():
