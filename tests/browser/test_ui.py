@@ -180,3 +180,41 @@ def test_project_view_and_permit_detail_for_the_responsible_city(page):
     page.wait_for_url("**/#/official")
     page.goto(f"{page.base}/ui/#/projects/3307022611020001")
     page.wait_for_selector("[data-test=error]", timeout=20000)
+
+
+def test_enterprise_files_a_stage_record_and_the_county_confirms_it(page):
+    page.goto(f"{page.base}/ui/#/login")
+    sign_in(page, "ent_jiangong")
+    page.wait_for_selector("[data-test=my-enterprise]", timeout=20000)
+    page.click("text=3307822603150001")
+    page.wait_for_selector("text=填报环节信息", timeout=20000)
+    form = page.locator(".el-card:has-text('填报环节信息')")
+    values = {
+        "合同备案编号": "3307822603150001-02-009",
+        "合同编号": "HT-UI-009",
+        "合同金额（万元）": "8800",
+        "发包单位代码": "91330782MA2F00063N",
+        "承包单位代码": "91330782MA2F00063N",
+    }
+    for label, value in values.items():
+        form.locator(f".el-form-item:has-text('{label}') input").first.fill(value)
+    form.locator(".el-form-item:has-text('合同类别') .el-select").click()
+    page.get_by_role("option", name="施工", exact=True).click()
+    form.locator(".el-form-item:has-text('签订日期') input").fill("2026-03-01")
+    form.locator(".el-form-item:has-text('签订日期') input").press("Enter")
+    form.locator("button:has-text('提交填报')").click()
+    page.wait_for_selector("text=已提交，等待主管部门核查", timeout=20000)
+    page.wait_for_selector("text=3307822603150001-02-009", timeout=20000)
+    shot(page, "09-stage-filed")
+    page.click("text=退出")
+    sign_in(page, "county_yiwu")
+    page.wait_for_url("**/#/official")
+    page.goto(f"{page.base}/ui/#/projects/3307822603150001")
+    row = page.locator("tr:has-text('3307822603150001-02-009')")
+    row.locator("button:has-text('确认')").click()
+    page.fill(".el-message-box input", "合同备案材料齐全")
+    page.click(".el-message-box button:has-text('确定'), .el-message-box button:has-text('OK')")
+    page.wait_for_selector("text=已核查", timeout=20000)
+    page.locator("tr:has-text('3307822603150001-02-009') button:has-text('确认')").wait_for(state="detached")
+    assert "已核查" in page.locator("tr:has-text('3307822603150001-02-009')").inner_text()
+    shot(page, "10-stage-confirmed")
