@@ -2,7 +2,7 @@
 
   credit record    pk = "CREDIT#{id}"       (indexes in dynamo_review_items.credit_item, all sorted by publish_end)
   blacklist entry  pk = "BL#{id}", sk = "BL"  gsi1: "BLACKLIST" / "{removal_on}#{uscc}"   gsi2: "ORG#{uscc}" / "BL#{removal_on}"
-  rectification    pk = "RECT#{id}", sk = "RECT"  gsi2: "ORG#{uscc}" / "RECT#{created_at}"  gsi1: "RECT#{state}" / created_at
+  rectification    on the credit record itself; while REQUESTED: gsi4 "RECTQ#{city}" / "{county}#{id}" (officials' queue)
   score snapshot   pk = "SCORE#{uscc}", sk = "D#{yyyy-mm-dd}"
   name search      pk = "NG#{T}#{bigram}", sk = record id     (written when a record is confirmed)
   qualification    pk = "QUAL#{code}", sk = USCC              (idem)
@@ -165,6 +165,21 @@ class DynamoCreditStore:
         return [BlacklistEntry.model_validate(strip(i)) for i in resp.get("Items", [])]
 
     # ---- score snapshots --------------------------------------------------------------------------------------
+
+    def rectification_queue(self, city: str, county: str | None) -> list[CreditRecord]:
+        """Rectification requests waiting for a decision in a city (or one county): the sparse gsi4 queue."""
+        from chalicelib.adapters.dynamo_codec import query_all
+
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi4",
+            "KeyConditionExpression": "gsi4pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": f"RECTQ#{city}"}},
+        }
+        if county:
+            kwargs["KeyConditionExpression"] += " AND begins_with(gsi4sk, :c)"
+            kwargs["ExpressionAttributeValues"][":c"] = {"S": f"{county}#"}
+        return [CreditRecord.model_validate(strip(i)) for i in query_all(self._ddb, **kwargs)]
 
     def put_score_distribution(self, day: str, by_city: dict[str, dict[str, int]]) -> None:
         """Counts of enterprises per score band and city for one day (read by the statistics dashboard)."""

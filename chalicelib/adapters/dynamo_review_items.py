@@ -46,6 +46,10 @@ def credit_item(c: CreditRecord) -> dict[str, Any]:
         city = identifiers.city_of(c.region_code) or c.region_code
         data.update(gsi1pk=f"CREDIT#{city}#{c.kind.value}", gsi1sk=f"{c.publish_end}#{c.region_code}#{c.credit_id}")
     data.update(gsi3pk=f"SUBJ#{c.subject_type}#{c.subject_id}", gsi3sk=f"{c.publish_end}#{c.credit_id}")
+    if c.rectification_state == "REQUESTED" and c.region_code:
+        # officials' queue of rectification requests (sparse: only while waiting for a decision)
+        city = identifiers.city_of(c.region_code) or c.region_code
+        data.update(gsi4pk=f"RECTQ#{city}", gsi4sk=f"{c.region_code}#{c.credit_id}")
     return data
 
 

@@ -139,6 +139,22 @@ def request_rectification(ctx: Ctx, req: RectificationIn, credit_id: str):
     )
 
 
+class RectificationQueue(BaseModel):
+    items: list[CreditRecord]
+
+
+@api_route(
+    bp,
+    "/credit/rectifications",
+    summary="待审核的信用修复申请（本辖区）",
+    tags=["诚信网"],
+    roles=OFFICIALS,
+    response=RectificationQueue,
+)
+def rectification_queue(ctx: Ctx):
+    return RectificationQueue(items=get_credit_service().rectification_queue(ctx.user))
+
+
 @api_route(
     bp,
     "/credit/records/{credit_id}/rectification/decision",

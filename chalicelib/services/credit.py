@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from chalicelib.domain import codetables
+from chalicelib.domain import codetables, identifiers
 from chalicelib.domain.audit import SHANGHAI, AuditAction, AuditDraft, RequestMeta
 from chalicelib.domain.completeness import completeness
 from chalicelib.domain.credit import (
@@ -200,6 +200,17 @@ class CreditService:
             updated, r.version, self._draft(updated, r, AuditAction.CREDIT_RECTIFICATION_REQUESTED, reason), p, meta
         )
         return updated
+
+    def rectification_queue(self, p: Principal) -> list[CreditRecord]:
+        """信用修复申请待审核: the official's region (the province reads its cities one by one)."""
+        if not p.is_official:
+            raise Forbidden("只有主管部门可以查看信用修复申请")
+        region = p.region_code or "330000"
+        if region == "330000":
+            return [r for city in self.cities() for r in self.store.rectification_queue(city, None)]
+        if region.endswith("00"):
+            return self.store.rectification_queue(region, None)
+        return self.store.rectification_queue(identifiers.city_of(region) or region, region)
 
     def decide_rectification(
         self, p: Principal, meta: RequestMeta, credit_id: str, *, version: int, approve: bool, reason: str

@@ -417,3 +417,53 @@ def test_public_clients_are_rate_limited(client, monkeypatch):
 @pytest.mark.parametrize("path", ["/public/enterprises/91330782677204726D", "/public/projects/3307821403150001"])
 def test_unknown_public_objects_are_404_not_500(client, path):
     assert client.http.get(path).status_code == 404
+
+
+def test_rectification_requests_wait_in_the_regions_queue_until_decided(client, platform, login):
+    import json as _json
+
+    from infra.local.demo import seed_registry
+
+    seed_registry()
+    county = {"Content-Type": "application/json", **login("county_yiwu")}
+    r = client.http.post(
+        "/credit/records",
+        headers=county,
+        body=_json.dumps(
+            {
+                "uscc": "91330782MA2F00063N",
+                "behaviour_code": "C1-2-05",
+                "content": "违法分包给无资质个人",
+                "happened_on": "2026-10-08",
+                "penalty_number": "义建罚〔2026〕21号",
+                "publish_months": 12,
+            }
+        ),
+    )
+    assert r.status_code == 201, r.body
+    rec = _json.loads(r.body)
+    ent = {"Content-Type": "application/json", **login("ent_jiangong")}
+    r = client.http.post(
+        f"/me/credit-records/{rec['credit_id']}/rectification",
+        headers=ent,
+        body=_json.dumps({"version": rec["version"], "reason": "已整改并完成培训", "requested_end": "2027-02-01"}),
+    )
+    assert r.status_code == 200, r.body
+
+    def queue(who):
+        return [
+            x["credit_id"]
+            for x in _json.loads(client.http.get("/credit/rectifications", headers=login(who)).body)["items"]
+        ]
+
+    assert rec["credit_id"] in queue("county_yiwu") and rec["credit_id"] in queue("city_jinhua")
+    assert rec["credit_id"] in queue("province") and rec["credit_id"] not in queue("county_xihu")
+    assert client.http.get("/credit/rectifications", headers=login("ent_jiangong")).status_code == 403
+    waiting = _json.loads(r.body)
+    r = client.http.post(
+        f"/credit/records/{rec['credit_id']}/rectification/decision",
+        headers=county,
+        body=_json.dumps({"version": waiting["version"], "approve": True, "reason": "整改到位"}),
+    )
+    assert r.status_code == 200, r.body
+    assert rec["credit_id"] not in queue("county_yiwu")
