@@ -100,3 +100,23 @@ def query_all(ddb: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         if not resp.get("LastEvaluatedKey"):
             return
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def count_all(ddb: Any, **kwargs: Any) -> int:
+    """How many items a Query matches (Select=COUNT, following LastEvaluatedKey)."""
+    total = 0
+    kwargs["Select"] = "COUNT"
+    while True:
+        resp = ddb.query(**kwargs)
+        total += int(resp.get("Count", 0))
+        if not resp.get("LastEvaluatedKey"):
+            return total
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def query_page(ddb: Any, kwargs: dict[str, Any], cursor: dict | None) -> tuple[list[dict[str, Any]], dict | None]:
+    """One page of a Query from a cursor (the previous page's LastEvaluatedKey): items and the next cursor."""
+    if cursor:
+        kwargs = {**kwargs, "ExclusiveStartKey": cursor}
+    resp = ddb.query(**kwargs)
+    return resp.get("Items", []), resp.get("LastEvaluatedKey")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters import aws
-from chalicelib.adapters.dynamo_codec import from_item, query_all, to_item, to_value
+from chalicelib.adapters.dynamo_codec import count_all, from_item, query_all, to_item, to_value
 from chalicelib.domain import statistics
 from chalicelib.domain.statistics import Classified
 
@@ -128,22 +128,13 @@ class DynamoStatsStore:
 
     def late_count(self, campaign_id: str, city: str) -> int:
         """Late or missing reports of a campaign in a city (the late list's index, counted)."""
-        total, start = 0, None
-        while True:
-            kwargs: dict[str, Any] = {
-                "TableName": self.table,
-                "IndexName": "gsi1",
-                "KeyConditionExpression": "gsi1pk = :p",
-                "ExpressionAttributeValues": {":p": {"S": f"LATE#{campaign_id}#{city}"}},
-                "Select": "COUNT",
-            }
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            resp = self._ddb.query(**kwargs)
-            total += int(resp.get("Count", 0))
-            start = resp.get("LastEvaluatedKey")
-            if not start:
-                return total
+        return count_all(
+            self._ddb,
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"LATE#{campaign_id}#{city}"}},
+        )
 
     def assessments(self, month: str) -> list[dict[str, Any]]:
         items = query_all(

@@ -28,7 +28,7 @@ from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
-from chalicelib.adapters.dynamo_codec import from_item, model_data, to_item, to_value
+from chalicelib.adapters.dynamo_codec import count_all, from_item, model_data, query_page, to_item, to_value
 from chalicelib.domain import national
 from chalicelib.domain.audit import AuditDraft, RequestMeta
 from chalicelib.domain.identity import Principal
@@ -105,10 +105,6 @@ def _encode_row(row: SyncRow, shards: int) -> dict[str, Any]:
         item["gsi3pk"] = f"SYNCDEAD#{row.dataset}"
         item["gsi3sk"] = f"{row.dead_at}#{row.key}"
     return item
-
-
-def _cursor_out(resp: dict[str, Any]) -> dict | None:
-    return resp.get("LastEvaluatedKey")
 
 
 class DynamoSyncStore:
@@ -197,16 +193,20 @@ class DynamoSyncStore:
         )
         return {i["sk"]["S"]: i["token"]["S"] for i in resp.get("Items", [])}
 
-    def clear_queued(self, dataset: str, token: str) -> None:
-        """Drop a data set's marker, unless a row was queued after it was read (the token changed)."""
+    def _delete_if(self, pk: str, sk: str, attribute: str, value: str) -> None:
+        """Delete an item only while `attribute` still has `value` (someone else's newer write wins)."""
         with contextlib.suppress(self._ddb.exceptions.ConditionalCheckFailedException):
             self._ddb.delete_item(
                 TableName=self.table,
-                Key={"pk": {"S": "SYNC#QUEUED"}, "sk": {"S": dataset}},
-                ConditionExpression="#t = :t",
-                ExpressionAttributeNames={"#t": "token"},
-                ExpressionAttributeValues={":t": {"S": token}},
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                ConditionExpression="#a = :v",
+                ExpressionAttributeNames={"#a": attribute},
+                ExpressionAttributeValues={":v": {"S": value}},
             )
+
+    def clear_queued(self, dataset: str, token: str) -> None:
+        """Drop a data set's marker, unless a row was queued after it was read (the token changed)."""
+        self._delete_if("SYNC#QUEUED", dataset, "token", token)
 
     def oldest_queued(self, dataset: str) -> str | None:
         """When the oldest row still queued entered the queue (one Query, Limit 1, on the age index)."""
@@ -333,28 +333,17 @@ class DynamoSyncStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = cursor
-        resp = self._ddb.query(**kwargs)
-        return Page([_decode_row(i) for i in resp.get("Items", [])], _cursor_out(resp))
+        items, nxt = query_page(self._ddb, kwargs, cursor)
+        return Page([_decode_row(i) for i in items], nxt)
 
     def _count(self, index: str, pk_attr: str, value: str) -> int:
-        total, start = 0, None
-        while True:
-            kwargs: dict[str, Any] = {
-                "TableName": self.table,
-                "IndexName": index,
-                "KeyConditionExpression": f"{pk_attr} = :v",
-                "ExpressionAttributeValues": {":v": {"S": value}},
-                "Select": "COUNT",
-            }
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            resp = self._ddb.query(**kwargs)
-            total += int(resp.get("Count", 0))
-            start = resp.get("LastEvaluatedKey")
-            if not start:
-                return total
+        return count_all(
+            self._ddb,
+            TableName=self.table,
+            IndexName=index,
+            KeyConditionExpression=f"{pk_attr} = :v",
+            ExpressionAttributeValues={":v": {"S": value}},
+        )
 
     def queue_state(self, dataset: str) -> dict[str, Any]:
         """Pending and dead-lettered counts and the oldest pending change (index reads only)."""
@@ -421,14 +410,7 @@ class DynamoSyncStore:
             return False
 
     def release_lease(self, name: str, owner: str) -> None:
-        with contextlib.suppress(self._ddb.exceptions.ConditionalCheckFailedException):
-            self._ddb.delete_item(
-                TableName=self.table,
-                Key={"pk": {"S": "SYNC#LEASE"}, "sk": {"S": name}},
-                ConditionExpression="#o = :o",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":o": {"S": owner}},
-            )
+        self._delete_if("SYNC#LEASE", name, "owner", owner)
 
     # ---- pull -----------------------------------------------------------------------------------------------------
 
@@ -492,14 +474,12 @@ class DynamoSyncStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = cursor
-        resp = self._ddb.query(**kwargs)
+        raw, nxt = query_page(self._ddb, kwargs, cursor)
         items = []
-        for i in resp.get("Items", []):
+        for i in raw:
             d = from_item(i)
             items.append({k: d.get(k) for k in ("dataset", "key", "national_seq", "data", "pulled_at", "subject")})
-        return Page(items, _cursor_out(resp))
+        return Page(items, nxt)
 
     def put_conflict(self, conflict: dict[str, Any]) -> None:
         item = {
@@ -528,16 +508,14 @@ class DynamoSyncStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = cursor
-        resp = self._ddb.query(**kwargs)
+        raw, nxt = query_page(self._ddb, kwargs, cursor)
         items = []
-        for i in resp.get("Items", []):
+        for i in raw:
             d = from_item(i)
             for k in ("pk", "sk", "entity", "gsi1pk", "gsi1sk"):
                 d.pop(k, None)
             items.append(d)
-        return Page(items, _cursor_out(resp))
+        return Page(items, nxt)
 
 
 # ---- the change stream -------------------------------------------------------------------------------------------
