@@ -58,16 +58,17 @@ class S3BlobStore:
     def exists(self, key: str) -> bool:
         return self.head(key) is not None
 
-    def presign_get(self, key: str, filename: str, expires_in: int) -> str:
+    def presign_get(self, key: str, filename: str, expires_in: int, *, inline: bool = False) -> str:
         from urllib.parse import quote
 
+        # RFC 5987 so that Chinese file names survive the download; `inline` lets a browser show a PDF or image.
+        disposition = "inline" if inline else "attachment"
         return aws.client("s3").generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": key,
-                # RFC 5987 so that Chinese file names survive the download.
-                "ResponseContentDisposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+                "ResponseContentDisposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
             },
             ExpiresIn=expires_in,
         )

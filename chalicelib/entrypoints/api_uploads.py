@@ -114,6 +114,24 @@ def list_uploads(ctx: Ctx, q: ListQuery) -> UploadList:
     return UploadList(items=[UploadView.of(u) for u in page.items], cursor=encode_cursor(page.cursor))
 
 
+class DownloadLink(BaseModel):
+    url: str = Field(description="5分钟内有效的查看地址")
+    filename: str
+    content_type: str
+
+
+@api_route(
+    bp,
+    "/uploads/{upload_id}/download",
+    summary="查看已接收的文件（附件预览）",
+    tags=["数据上传"],
+    roles=UPLOADERS,
+    response=DownloadLink,
+)
+def download_upload(ctx: Ctx, upload_id: str) -> DownloadLink:
+    return DownloadLink(**get_upload_service().download_link(ctx.user, upload_id))
+
+
 @api_route(bp, "/uploads/{upload_id}", summary="上传记录详情", tags=["数据上传"], roles=UPLOADERS, response=UploadView)
 def get_upload(ctx: Ctx, upload_id: str) -> UploadView:
     return UploadView.of(get_upload_service().get(ctx.user, upload_id))

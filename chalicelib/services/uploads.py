@@ -119,6 +119,18 @@ class UploadService:
             ensure_visible(principal, owner_uscc=upload.owner_uscc, region_code=upload.region_code)
         return upload
 
+    def download_link(self, principal: Principal, upload_id: str) -> dict[str, str]:
+        """A short-lived link to a received file (attachment preview): the uploader, the owning enterprise or an
+        official of its region; anyone else gets 404. Only files that passed the intake checks are served."""
+        upload = self.get(principal, upload_id)
+        if upload.state != UploadState.RECEIVED:
+            raise Conflict("文件尚未通过接收检查，不能查看")
+        return {
+            "url": self.blobs.presign_get(upload.key, upload.filename, 300, inline=True),
+            "filename": upload.filename,
+            "content_type": upload.content_type,
+        }
+
     def list_mine(self, principal: Principal, *, limit: int, cursor: dict | None) -> Page[Upload]:
         return self.repo.list_by_owner(principal.subject, limit=limit, cursor=cursor)
 

@@ -218,3 +218,42 @@ def test_enterprise_files_a_stage_record_and_the_county_confirms_it(page):
     page.locator("tr:has-text('3307822603150001-02-009') button:has-text('确认')").wait_for(state="detached")
     assert "已核查" in page.locator("tr:has-text('3307822603150001-02-009')").inner_text()
     shot(page, "10-stage-confirmed")
+
+
+def test_supplement_request_answered_with_an_attachment_that_the_county_previews(page, tmp_path):
+    scan = tmp_path / "营业执照扫描件.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    page.goto(f"{page.base}/ui/#/login")
+    sign_in(page, "county_xihu")
+    page.wait_for_url("**/#/official")
+    page.goto(f"{page.base}/ui/#/official/records/enterprise/91330106MA2CFE0Q4W")
+    card = page.locator(".el-card:has-text('认领与补正')")
+    card.wait_for(timeout=20000)
+    card.locator("input").fill("营业执照扫描件不清晰，请重新上传")
+    card.locator("button:has-text('发送补正通知')").click()
+    page.wait_for_selector("text=补正通知已发送", timeout=20000)
+    page.click("text=退出")
+    sign_in(page, "ent_hangzhou")
+    page.wait_for_selector("[data-test=my-enterprise]", timeout=20000)
+    page.locator(".el-card:has-text('补正通知') button:has-text('答复')").click()
+    dialog = page.locator(".el-dialog:has-text('答复补正通知')")
+    dialog.locator("textarea").fill("已重新上传清晰的营业执照扫描件")
+    dialog.locator("input[type=file]").set_input_files(str(scan))
+    dialog.locator("button:has-text('提交答复')").click()
+    page.wait_for_selector("text=已答复并重新提交", timeout=30000)
+    shot(page, "11-supplement-answered")
+    page.click("text=退出")
+    sign_in(page, "county_xihu")
+    page.wait_for_url("**/#/official")
+    page.goto(f"{page.base}/ui/#/official/records/enterprise/91330106MA2CFE0Q4W")
+    page.wait_for_selector("text=已重新上传清晰的营业执照扫描件", timeout=20000)
+    with page.expect_popup(timeout=20000) as popup:
+        for _ in range(20):  # the scan is checked by the intake function first (a few seconds at most)
+            page.locator("button:has-text('附件1')").click()
+            try:
+                page.wait_for_event("popup", timeout=1500)
+                break
+            except Exception:
+                page.wait_for_timeout(500)
+    assert "uploads/attachment/" in popup.value.url
+    shot(page, "12-attachment-preview")

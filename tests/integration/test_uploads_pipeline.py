@@ -6,6 +6,7 @@ import json
 import threading
 
 import pytest
+import requests
 
 from chalicelib.names import UPLOAD_EVENTS_QUEUE
 from infra.local.pumps import SqsPoller
@@ -252,3 +253,14 @@ def test_an_attachment_must_really_be_a_pdf_or_image(client, platform, login):
     post_file(ok, b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
     drain(poller(None, platform))
     assert body(client.http.get(f"/uploads/{ok['upload']['upload_id']}", headers=ent))["state"] == "RECEIVED"
+    # Preview: a short-lived inline link for the uploader and the county; another county and a refused file get none.
+    link = body(client.http.get(f"/uploads/{ok['upload']['upload_id']}/download", headers=ent))
+    assert link["filename"] == "扫描件.png" and "inline" in requests.utils.unquote(link["url"])
+    county = body(client.http.get(f"/uploads/{ok['upload']['upload_id']}/download", headers=login("county_yiwu")))
+    assert county["content_type"] == "image/png"
+    assert (
+        client.http.get(f"/uploads/{ok['upload']['upload_id']}/download", headers=login("county_xihu")).status_code
+        == 404
+    )
+    refused = client.http.get(f"/uploads/{ticket['upload']['upload_id']}/download", headers=ent)
+    assert refused.status_code == 409
