@@ -257,3 +257,22 @@ def test_supplement_request_answered_with_an_attachment_that_the_county_previews
                 page.wait_for_timeout(500)
     assert "uploads/attachment/" in popup.value.url
     shot(page, "12-attachment-preview")
+
+
+def test_enterprise_applies_for_a_permit_and_sees_the_one_time_notice(page):
+    page.goto(f"{page.base}/ui/#/login")
+    sign_in(page, "ent_jiangong")
+    page.wait_for_selector("[data-test=my-enterprise]", timeout=20000)
+    page.click("text=3307822604010001")
+    card = page.locator(".el-card:has-text('申请施工许可')")
+    card.wait_for(timeout=20000)
+    card.locator(".el-select").first.click()
+    page.get_by_role("option", name="何志远", exact=False).first.click()
+    card.locator(".el-form-item:has-text('合同价格') input").fill("5200")
+    card.locator(".el-form-item:has-text('建筑面积') input").fill("12000")
+    card.locator("button:has-text('提交申请')").click()
+    page.wait_for_url("**/#/permits/**", timeout=20000)
+    # The automated check answers at once: the missing stage records are told once, all together.
+    page.wait_for_selector("text=材料不全（一次性告知）", timeout=60000)
+    assert "合同" in page.locator("main").inner_text()
+    shot(page, "13-permit-incomplete-notice")

@@ -112,3 +112,16 @@ export const REGION_NAMES = {
   '330600': '绍兴市', '330700': '金华市', '330800': '衢州市', '330900': '舟山市', '331000': '台州市', '331100': '丽水市',
   '330782': '义乌市', '330702': '婺城区', '330106': '西湖区', '330102': '上城区', '000000': '未知地区',
 }
+
+export const STEP_LABELS = {
+  CheckPreconditions: '条件检查',
+  PreconditionsMet: '条件满足',
+  OfficialReview: '主管部门审查',
+  EscalatedReview: '上级审查',
+  AwaitCompletion: '等待补正',
+  IssuePermit: '发证',
+  Issued: '已发证',
+  Rejected: '不予许可',
+  Abandoned: '逾期未补正',
+  EscalationOverdue: '逾期',
+}
