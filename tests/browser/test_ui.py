@@ -276,3 +276,19 @@ def test_enterprise_applies_for_a_permit_and_sees_the_one_time_notice(page):
     page.wait_for_selector("text=材料不全（一次性告知）", timeout=60000)
     assert "合同" in page.locator("main").inner_text()
     shot(page, "13-permit-incomplete-notice")
+
+
+def test_login_and_queue_work_from_the_keyboard(page):
+    page.goto(f"{page.base}/ui/#/login")
+    page.focus("input[name=username]")
+    page.keyboard.type("county_yiwu")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/#/official", timeout=20000)
+    page.goto(f"{page.base}/ui/#/official/queue")
+    link = page.locator("[data-test=open]").first
+    link.wait_for(timeout=20000)
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/#/official/records/**", timeout=20000)
