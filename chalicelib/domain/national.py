@@ -26,7 +26,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Protocol
 
-from chalicelib.domain import codetables
+from chalicelib.domain import codetables, identifiers
+from chalicelib.domain.credit import CreditRecord
 from chalicelib.domain.enterprise import Enterprise
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.permits import PermitApplication, PermitState
@@ -93,7 +94,11 @@ def clean(value: Any) -> Any:
 def regions(county: str | None) -> dict[str, str | None]:
     if not county or len(county) != 6:
         return {"ProvinceNum": None, "CityNum": None, "CountyNum": clean(county)}
-    return {"ProvinceNum": county[:2] + "0000", "CityNum": county[:4] + "00", "CountyNum": county}
+    return {
+        "ProvinceNum": county[:2] + "0000",
+        "CityNum": identifiers.city_of(county) or county[:4] + "00",
+        "CountyNum": county,
+    }
 
 
 def day(value: Any) -> str | None:
@@ -172,11 +177,14 @@ class Mapped:
     """What a changed source means for the national side.
 
     rows=None: nothing to report (the change is not reportable: a record under review keeps its last confirmed rows
-    at the ministry). withdraw=True: every row reported before is to be deleted (a record found false).
+    at the ministry). rows=[]: every row reported before is to be deleted (a record found false).
     """
 
     rows: list[NationalRow] | None
-    withdraw: bool = False
+
+    @property
+    def withdraw(self) -> bool:
+        return self.rows == []
 
 
 IGNORE = Mapped(rows=None)
@@ -185,7 +193,7 @@ IGNORE = Mapped(rows=None)
 def map_source(source: Any, resolver: Resolver) -> Mapped:
     if isinstance(source, Enterprise | RegisteredPerson | Project):
         if source.state == RecordState.FALSE:
-            return Mapped(rows=[], withdraw=True)
+            return Mapped(rows=[])
         if source.state != RecordState.CONFIRMED:
             return IGNORE
         if isinstance(source, Enterprise):
@@ -198,15 +206,9 @@ def map_source(source: Any, resolver: Resolver) -> Mapped:
     if isinstance(source, PermitApplication):
         reportable = {PermitState.ISSUED, PermitState.SUSPENDED, PermitState.COMPLETED, PermitState.LAPSED}
         return Mapped(permit_rows(source, resolver)) if source.state in reportable and source.permit_no else IGNORE
-    if _is_credit(source):
+    if isinstance(source, CreditRecord):
         return Mapped(credit_rows(source, resolver)) if source.published and source.kind == "BAD" else IGNORE
     return IGNORE
-
-
-def _is_credit(source: Any) -> bool:
-    from chalicelib.domain.credit import CreditRecord
-
-    return isinstance(source, CreditRecord)
 
 
 def enterprise_rows(e: Enterprise) -> list[NationalRow]:

@@ -13,6 +13,7 @@ event fields (`decisions`, `within_limit`, `working_days` ...).
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +29,15 @@ UNKNOWN_REGION = "000000"
 @cache
 def config() -> dict[str, Any]:
     return json.loads(resources.files("chalicelib.data").joinpath("statistics.json").read_text("utf-8"))
+
+
+def score_band(score: float) -> str:
+    """The dashboard's score bands (statistics.json `score_buckets`): "60-69" ..."""
+    edges = config()["score_buckets"]
+    for lo, hi in itertools.pairwise(edges):
+        if lo <= score < hi:
+            return f"{lo}-{hi - 1}"
+    return f"<{edges[0]}" if score < edges[0] else f">={edges[-1]}"
 
 
 def city_of(county: str | None) -> str:

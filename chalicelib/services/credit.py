@@ -3,7 +3,6 @@ credit scores (computed from the records inside their publication period) and th
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -28,6 +27,7 @@ from chalicelib.domain.credit import (
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Principal, Role, in_region_scope, system_principal
 from chalicelib.domain.records import RecordState, RecordType
+from chalicelib.domain.statistics import score_band
 from chalicelib.services.ports import Page, RegistryRepository
 
 SCORER = system_principal("credit-score")
@@ -350,14 +350,3 @@ class CreditService:
                     break
         self.store.put_score_distribution(on.isoformat(), by_city)
         return count
-
-
-def score_band(score: float) -> str:
-    """The dashboard's score bands (statistics.json `score_buckets`): "60-69" ..."""
-    from chalicelib.domain.statistics import config
-
-    edges = config()["score_buckets"]
-    for lo, hi in itertools.pairwise(edges):
-        if lo <= score < hi:
-            return f"{lo}-{hi - 1}"
-    return f"<{edges[0]}" if score < edges[0] else f">={edges[-1]}"

@@ -291,37 +291,33 @@ class NationalSyncService:
             return "malformed"
         province = self.cfg["pull"]["province"]
         subject = national.normalise_corp_code(data.get("CorpCode"))
+        pkey = None
         if dataset == "TBRegPersonRegInfo":
             # No ID number in any key, and none stored in clear: the mirror keeps the person key and a masked number.
             id_no = str(data.get("IDCard18") or "")
             pkey = self.person_key(str(data.get("IDCardTypeNum") or "1"), id_no)
             key = f"{pkey}:{subject or ''}"
             data = {**data, "IDCard18": national.mask_id(id_no)}
-            ours = self._provincial(dataset, {**data, "_person_key": pkey})
-        else:
-            ours = self._provincial(dataset, data)
-        if ours is not None:
-            found = national.conflicts(dataset, data, ours)
-            if found:
-                self.store.put_conflict(
-                    {
-                        "dataset": dataset,
-                        "key": key,
-                        "national_seq": seq,
-                        "detected_at": _iso(self.clock()),
-                        "subject": subject,
-                        "fields": [
-                            {"field": c.field, "national": c.national, "provincial": c.provincial} for c in found
-                        ],
-                    }
-                )
+        ours = self._provincial(dataset, data, pkey)
+        found = national.conflicts(dataset, data, ours) if ours is not None else []
+        if found:
+            self.store.put_conflict(
+                {
+                    "dataset": dataset,
+                    "key": key,
+                    "national_seq": seq,
+                    "detected_at": _iso(self.clock()),
+                    "subject": subject,
+                    "fields": [{"field": c.field, "national": c.national, "provincial": c.provincial} for c in found],
+                }
+            )
         is_provincial_subject = bool(subject and subject[2:4] == province[:2])
         stored = self.store.put_mirror(dataset, key, seq, data, subject=subject if is_provincial_subject else None)
         if ours is not None:
             return "conflict" if found else "matched"
         return "stored" if stored else "unchanged"
 
-    def _provincial(self, dataset: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    def _provincial(self, dataset: str, data: dict[str, Any], person_key: str | None) -> dict[str, Any] | None:
         """The provincial record the national one describes, as national columns (None: not ours)."""
         code = national.normalise_corp_code(data.get("CorpCode"))
         if not code or len(code) != 18:
@@ -329,8 +325,8 @@ class NationalSyncService:
         if dataset == "TBCorpBasicInfo":
             e = self.resolver.enterprise(code)
             return national.enterprise_rows(e)[0].data if e is not None else None
-        if dataset == "TBRegPersonRegInfo" and data.get("_person_key"):
-            p = self.resolver.person(str(data["_person_key"]), code)
+        if dataset == "TBRegPersonRegInfo" and person_key:
+            p = self.resolver.person(person_key, code)
             if p is None or p.employer_uscc != code:
                 return None
             rows = national.person_rows(p)

@@ -9,7 +9,7 @@ of the registries.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from chalicelib.domain import statistics
@@ -296,7 +296,3 @@ def _card(region: str, f: dict[str, Any], late: int | None, cfg: dict[str, Any])
         "permit_within_limit_share": permits["within_limit_share"],
         "score": round(score, 1),
     }
-
-
-def month_of(day: date) -> str:
-    return day.strftime("%Y-%m")

@@ -338,7 +338,7 @@ def seed_registry() -> dict[str, int]:
         system_principal("demo"),
         RequestMeta(),
     )
-    _issued_permit(now)
+    _issued_permit(now, legacy)
     return {
         "enterprises": len(enterprises),
         "persons": len(persons),
@@ -354,7 +354,7 @@ DEMO_PERMIT_VID = "zjdemo7Kq2vNf9sWx4Lp"
 DEMO_PERMIT_NO = "330702202611020001"
 
 
-def _issued_permit(now) -> None:
+def _issued_permit(now, provenance) -> None:
     """An issued permit of 金华市婺城建设集团 on a confirmed project of its own, with the public references."""
     from decimal import Decimal
 
@@ -364,7 +364,7 @@ def _issued_permit(now) -> None:
     from chalicelib.adapters.dynamo_permits import _item
     from chalicelib.domain.permits import PermitApplication, PermitState
     from chalicelib.domain.project import Project
-    from chalicelib.domain.records import Provenance, RecordSource, RecordState
+    from chalicelib.domain.records import RecordState
 
     builder = _uscc("91330702", "MA2F0004")
     prj = "3307022611020001"
@@ -383,14 +383,7 @@ def _issued_permit(now) -> None:
                 nature="001",
                 use="101",
                 state=RecordState.CONFIRMED,
-                provenance=Provenance(
-                    source=RecordSource.LEGACY_IMPORT,
-                    source_job="demo-2014-load",
-                    entered_by="system:demo",
-                    entered_by_name="2014年省平台数据导入",
-                    entered_org="330000",
-                    entered_at=now.isoformat(),
-                ),
+                provenance=provenance,
                 created_at=now.isoformat(),
                 updated_at=now.isoformat(),
                 region_code="330702",
