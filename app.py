@@ -29,6 +29,9 @@ from chalicelib.entrypoints import (
     schedules,
 )
 from chalicelib.entrypoints.middleware import event_middleware, http_middleware
+from chalicelib.settings import validate_at_cold_start
+
+validate_at_cold_start()
 
 app = Chalice(app_name="cmsp")
 

@@ -1,9 +1,13 @@
-"""Runtime settings, read lazily from the environment.
+"""Runtime settings: one pydantic-settings model, read lazily from the environment and validated once.
 
-Nothing here is read at import time: `chalice.test.Client` and the local runtime set the stage's variables
-just before a call, and Lambda cold starts should not pay for settings a handler never uses.
-On AWS the variables come from `.chalice/config.json` (plain settings) and from the merge template generated
-from `infra/` (resource names, identity-provider addresses). Locally the runtime's bootstrap sets them.
+Nothing here is read at import time: `chalice.test.Client` and the local runtime set the stage's variables just
+before a call. On AWS the variables come from `.chalice/config.json` (plain settings) and from the merge template
+generated from `infra/` (resource names, secret ARNs, addresses); `app.py` validates them at cold start, so a
+function whose configuration is incomplete refuses to start with a message naming every missing variable.
+
+Development stages (`local`, `test`) may fall back to development values; every other stage must be given each
+secret and address explicitly: a key that pseudonymises ID numbers or signs pagination cursors never defaults to a
+literal on AWS, and the certificate QR code never points at 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -12,15 +16,19 @@ import json
 import os
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_STAGES = frozenset({"local", "test"})
+# Development stages only (deployed stages are refused without an explicit secret).
+_DEV_PERSON_KEY = "local-development-person-key"
+_DEV_CURSOR_KEY = "local-development-cursor-key"
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
+class SettingsError(RuntimeError):
+    """The configuration of a deployed stage is incomplete: the function must not start."""
 
 
 @dataclass(frozen=True)
@@ -41,94 +49,191 @@ class OidcSettings:
     leeway_seconds: int = 30
 
 
-@dataclass(frozen=True)
-class Settings:
-    stage: str
-    region: str
-    main_table: str
-    audit_table: str
-    upload_bucket: str
-    upload_url_ttl_seconds: int
-    upload_grace_seconds: int
-    identity_provider: str  # "cognito" or "oidc"
-    cognito_user_pool_id: str
-    cognito_client_id: str
-    oidc_token_url: str
-    oidc: OidcSettings
-    metrics_namespace: str
-    service_name: str
-    person_key_secret: bytes
-    public_rate_per_second: float
-    public_burst: int
-    intake_workers: int
-    permit_state_machine_arn: str
-    public_base_url: str
-    permit_timeouts: dict[str, int]
-    national_api_url: str
-    national_api_key: str
-    national_api_secret_arn: str
-    national_timeout_seconds: float
+class Settings(BaseSettings):
+    """Every environment variable the application reads. Field name = variable name in upper case."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    stage: str = "local"
+    aws_region: str = ""
+    aws_default_region: str = ""
+    # resources (set by the template / the local bootstrap)
+    main_table: str = "cmsp-main"
+    audit_table: str = "cmsp-audit"
+    upload_bucket: str = "cmsp-uploads"
+    permit_state_machine_arn: str = ""
+    upload_url_ttl_seconds: int = 900
+    upload_grace_seconds: int = 300
+    # identity
+    identity_provider: str = Field(default="cognito", pattern="^(cognito|oidc)$")
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+    oidc_token_url: str = ""
+    oidc_client_secret: str = ""
+    oidc_issuer: str = ""
+    oidc_jwks_url: str = ""
+    oidc_audience: str = ""
+    oidc_token_use: str = "id"  # noqa: S105 - a claim value, not a password
+    oidc_claim_roles: str = "cognito:groups"
+    oidc_claim_region: str = "custom:region_code"
+    oidc_claim_uscc: str = "custom:uscc"
+    oidc_claim_username: str = "cognito:username"
+    oidc_claim_display_name: str = "name"
+    oidc_claim_org_name: str = "custom:org_name"
+    oidc_role_map: str = ""
+    oidc_leeway_seconds: int = 30
+    # observability
+    powertools_metrics_namespace: str = "CMSP"
+    powertools_service_name: str = "zj-cmsp"
+    # secrets: the value itself (development) or the Secrets Manager ARN holding it (deployed stages)
+    person_key_secret: str = ""
+    person_key_secret_arn: str = ""
+    cursor_secret: str = ""
+    cursor_secret_arn: str = ""
+    # public API limits
+    public_rate_per_second: float = 10.0
+    public_burst: int = 60
+    # Large sheets are validated in this many forked processes (the import function has 2 vCPUs).
+    intake_workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1))
+    # printed into every certificate's QR code
+    public_base_url: str = ""
+    # Seconds overrides of the statutory waits (demos and tests); 0 = the statutory working days.
+    permit_review_seconds: int = 0
+    permit_escalation_seconds: int = 0
+    permit_completion_seconds: int = 0
+    # The national (MOHURD) interface; on deployed stages the key is in Secrets Manager.
+    national_api_url: str = ""
+    national_api_key: str = ""
+    national_api_secret_arn: str = ""
+    national_timeout_seconds: float = 20.0
+
+    @property
+    def development(self) -> bool:
+        return self.stage in DEVELOPMENT_STAGES
+
+    @property
+    def region(self) -> str:
+        return self.aws_region or self.aws_default_region or "us-east-1"
+
+    @property
+    def metrics_namespace(self) -> str:
+        return self.powertools_metrics_namespace
+
+    @property
+    def service_name(self) -> str:
+        return self.powertools_service_name
+
+    @property
+    def permit_timeouts(self) -> dict[str, int]:
+        values = {
+            "review": self.permit_review_seconds,
+            "escalation": self.permit_escalation_seconds,
+            "completion": self.permit_completion_seconds,
+        }
+        return {k: v for k, v in values.items() if v}
+
+    @property
+    def oidc(self) -> OidcSettings:
+        pool = self.cognito_user_pool_id
+        default_issuer = f"https://cognito-idp.{self.region}.amazonaws.com/{pool}" if pool else ""
+        issuer = self.oidc_issuer or default_issuer
+        return OidcSettings(
+            issuer=issuer,
+            jwks_url=self.oidc_jwks_url or (f"{issuer}/.well-known/jwks.json" if issuer else ""),
+            audience=self.oidc_audience or self.cognito_client_id,
+            token_use=self.oidc_token_use,
+            claim_roles=self.oidc_claim_roles,
+            claim_region=self.oidc_claim_region,
+            claim_uscc=self.oidc_claim_uscc,
+            claim_username=self.oidc_claim_username,
+            claim_display_name=self.oidc_claim_display_name,
+            claim_org_name=self.oidc_claim_org_name,
+            role_map=json.loads(self.oidc_role_map) if self.oidc_role_map else {},
+            leeway_seconds=self.oidc_leeway_seconds,
+        )
+
+    @model_validator(mode="after")
+    def _deployed_stages_are_complete(self) -> Settings:
+        missing = missing_settings(self)
+        if missing:
+            raise ValueError(
+                f"stage {self.stage!r} is not fully configured; set: {', '.join(missing)} "
+                "(the template generated by infra/template.py provides all of them)"
+            )
+        if self.oidc_role_map:
+            try:
+                json.loads(self.oidc_role_map)
+            except ValueError:
+                raise ValueError("OIDC_ROLE_MAP is not valid JSON") from None
+        return self
 
 
-def _oidc_settings() -> OidcSettings:
-    pool = _env("COGNITO_USER_POOL_ID")
-    region = _env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1"
-    default_issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}" if pool else ""
-    issuer = _env("OIDC_ISSUER", default_issuer)
-    role_map_raw = _env("OIDC_ROLE_MAP")
-    return OidcSettings(
-        issuer=issuer,
-        jwks_url=_env("OIDC_JWKS_URL") or (f"{issuer}/.well-known/jwks.json" if issuer else ""),
-        audience=_env("OIDC_AUDIENCE") or _env("COGNITO_CLIENT_ID"),
-        token_use=_env("OIDC_TOKEN_USE", "id"),
-        claim_roles=_env("OIDC_CLAIM_ROLES", "cognito:groups"),
-        claim_region=_env("OIDC_CLAIM_REGION", "custom:region_code"),
-        claim_uscc=_env("OIDC_CLAIM_USCC", "custom:uscc"),
-        claim_username=_env("OIDC_CLAIM_USERNAME", "cognito:username"),
-        claim_display_name=_env("OIDC_CLAIM_DISPLAY_NAME", "name"),
-        claim_org_name=_env("OIDC_CLAIM_ORG_NAME", "custom:org_name"),
-        role_map=json.loads(role_map_raw) if role_map_raw else {},
-        leeway_seconds=_int("OIDC_LEEWAY_SECONDS", 30),
-    )
+# What a deployed stage must be given (one of the names in each group).
+REQUIRED_ON_AWS: tuple[tuple[str, ...], ...] = (
+    ("MAIN_TABLE",),
+    ("AUDIT_TABLE",),
+    ("UPLOAD_BUCKET",),
+    ("PERMIT_STATE_MACHINE_ARN",),
+    ("PERSON_KEY_SECRET_ARN", "PERSON_KEY_SECRET"),
+    ("CURSOR_SECRET_ARN", "CURSOR_SECRET"),
+    ("PUBLIC_BASE_URL",),
+    ("NATIONAL_API_URL",),
+    ("NATIONAL_API_SECRET_ARN", "NATIONAL_API_KEY"),
+    ("OIDC_ISSUER",),
+    ("OIDC_AUDIENCE",),
+)
+REQUIRED_FOR_COGNITO = (("COGNITO_USER_POOL_ID",), ("COGNITO_CLIENT_ID",))
+REQUIRED_FOR_OIDC = (("OIDC_TOKEN_URL",), ("OIDC_JWKS_URL",))
+
+
+def required_groups(identity_provider: str) -> tuple[tuple[str, ...], ...]:
+    return REQUIRED_ON_AWS + (REQUIRED_FOR_COGNITO if identity_provider == "cognito" else REQUIRED_FOR_OIDC)
+
+
+def missing_settings(s: Settings) -> list[str]:
+    if s.development:
+        return []
+    explicit = {k.upper() for k in s.model_fields_set}
+    values = {name.upper(): getattr(s, name) for name in type(s).model_fields}
+    missing = []
+    for group in required_groups(s.identity_provider):
+        if not any(name in explicit and values[name] not in ("", None) for name in group):
+            missing.append(" or ".join(group))
+    if s.public_base_url.startswith(("http://127.", "http://localhost")) and "PUBLIC_BASE_URL" in explicit:
+        missing.append("PUBLIC_BASE_URL (a public https address, not a loopback one)")
+    return missing
+
+
+def development_defaults(s: Settings) -> dict[str, Any]:
+    """Values only development stages fall back to (the local runtime and tests)."""
+    return {
+        "person_key_secret": s.person_key_secret or _DEV_PERSON_KEY,
+        "cursor_secret": s.cursor_secret or _DEV_CURSOR_KEY,
+        "public_base_url": s.public_base_url or "http://127.0.0.1:8000",
+        "national_api_url": s.national_api_url or "http://127.0.0.1:8600",
+        "national_api_key": s.national_api_key or "local-national-key",
+    }
 
 
 @cache
 def get_settings() -> Settings:
-    """The settings of this process. Cached; tests call `get_settings.cache_clear()` after changing env."""
-    return Settings(
-        stage=_env("STAGE", "local"),
-        region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1",
-        main_table=_env("MAIN_TABLE", "cmsp-main"),
-        audit_table=_env("AUDIT_TABLE", "cmsp-audit"),
-        upload_bucket=_env("UPLOAD_BUCKET", "cmsp-uploads"),
-        upload_url_ttl_seconds=_int("UPLOAD_URL_TTL_SECONDS", 900),
-        upload_grace_seconds=_int("UPLOAD_GRACE_SECONDS", 300),
-        identity_provider=_env("IDENTITY_PROVIDER", "cognito"),
-        cognito_user_pool_id=_env("COGNITO_USER_POOL_ID"),
-        cognito_client_id=_env("COGNITO_CLIENT_ID"),
-        oidc_token_url=_env("OIDC_TOKEN_URL"),
-        oidc=_oidc_settings(),
-        metrics_namespace=_env("POWERTOOLS_METRICS_NAMESPACE", "CMSP"),
-        service_name=_env("POWERTOOLS_SERVICE_NAME", "zj-cmsp"),
-        # HMAC key turning ID-card numbers into person keys. On AWS it comes from the secret the template creates;
-        # the default only serves local runs and tests (keys made with it are not secret).
-        person_key_secret=_env("PERSON_KEY_SECRET", "local-development-person-key").encode(),
-        public_rate_per_second=float(_env("PUBLIC_RATE_PER_SECOND", "10")),
-        public_burst=_int("PUBLIC_BURST", 60),
-        # Large sheets are validated in this many forked processes (the import function has 2 vCPUs).
-        intake_workers=_int("INTAKE_WORKERS", min(2, os.cpu_count() or 1)),
-        permit_state_machine_arn=_env("PERMIT_STATE_MACHINE_ARN"),
-        public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
-        # Seconds overrides of the statutory waits (demos and tests); empty = the statutory working days.
-        permit_timeouts={
-            k: _int(f"PERMIT_{k.upper()}_SECONDS", 0)
-            for k in ("review", "escalation", "completion")
-            if _int(f"PERMIT_{k.upper()}_SECONDS", 0)
-        },
-        # The national (MOHURD) interface. On AWS the key is in Secrets Manager (NATIONAL_API_SECRET_ARN); the
-        # defaults address the simulator the local runtime starts.
-        national_api_url=_env("NATIONAL_API_URL", "http://127.0.0.1:8600"),
-        national_api_key=_env("NATIONAL_API_KEY", "local-national-key"),
-        national_api_secret_arn=_env("NATIONAL_API_SECRET_ARN"),
-        national_timeout_seconds=float(_env("NATIONAL_TIMEOUT_SECONDS", "20")),
-    )
+    """The settings of this process. Cached; tests call `get_settings.cache_clear()` after changing env.
+    Raises SettingsError (naming what is missing) on a deployed stage whose configuration is incomplete."""
+    try:
+        s = Settings()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) + ': ' if e['loc'] else ''}{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False)
+        )
+        raise SettingsError(f"invalid configuration: {reasons}") from None
+    if s.development:
+        s = s.model_copy(update=development_defaults(s))
+    return s
+
+
+def validate_at_cold_start() -> None:
+    """In a Lambda function (deployed stages), read and check the settings before the first event: a function whose
+    configuration is incomplete fails its initialisation with the SettingsError message instead of serving."""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and os.environ.get("STAGE", "local") not in DEVELOPMENT_STAGES:
+        get_settings()

@@ -11,6 +11,27 @@ from chalicelib.adapters import aws
 from chalicelib.settings import get_settings
 
 
+def person_key_secret() -> bytes:
+    """The HMAC key turning ID numbers into person keys: from Secrets Manager on deployed stages."""
+    s = get_settings()
+    if s.person_key_secret_arn:
+        from chalicelib.adapters.secrets import secret_value
+
+        return secret_value(s.person_key_secret_arn).encode()
+    return s.person_key_secret.encode()
+
+
+@cache
+def cursor_key() -> bytes:
+    """The HMAC key signing pagination cursors."""
+    s = get_settings()
+    if s.cursor_secret_arn:
+        from chalicelib.adapters.secrets import secret_value
+
+        return secret_value(s.cursor_secret_arn).encode()
+    return s.cursor_secret.encode()
+
+
 @cache
 def get_audit_log():
     from chalicelib.adapters.dynamo_audit import DynamoAuditLog
@@ -30,11 +51,9 @@ def get_token_verifier():
 def get_identity_provider():
     s = get_settings()
     if s.identity_provider == "oidc":
-        import os
-
         from chalicelib.adapters.oidc_password_idp import OidcPasswordIdentityProvider
 
-        return OidcPasswordIdentityProvider(s.oidc_token_url, s.oidc.audience, os.environ.get("OIDC_CLIENT_SECRET"))
+        return OidcPasswordIdentityProvider(s.oidc_token_url, s.oidc.audience, s.oidc_client_secret or None)
     from chalicelib.adapters.cognito_idp import CognitoIdentityProvider
 
     return CognitoIdentityProvider(s.cognito_client_id)
@@ -74,7 +93,7 @@ def get_import_service():
         get_registry_repository(),
         get_blob_store(),
         SqsJobQueue(IMPORT_JOBS_QUEUE),
-        person_key_secret=s.person_key_secret,
+        person_key_secret=person_key_secret(),
         workers=s.intake_workers,
     )
 
@@ -136,7 +155,7 @@ def get_public_service():
         get_registry_repository(),
         get_credit_store(),
         lambda uscc: get_credit_service().score(uscc),
-        person_key_secret=get_settings().person_key_secret,
+        person_key_secret=person_key_secret(),
     )
 
 
@@ -154,6 +173,7 @@ def get_permit_service():
         verify_base_url=s.public_base_url,
         timeouts=s.permit_timeouts,
         stages=get_stage_store(),
+        calendar=get_work_calendar_service().calendar,
     )
 
 
@@ -190,6 +210,22 @@ def get_permit_documents():
     from chalicelib.services.permits import PermitDocuments
 
     return PermitDocuments(get_permit_service())
+
+
+@cache
+def get_work_calendar_service():
+    from chalicelib.adapters.dynamo_work_calendar import DynamoWorkCalendarStore
+    from chalicelib.observability import logger, metrics
+    from chalicelib.services.work_calendar import WorkCalendarService
+
+    def on_fallback(year: int) -> None:
+        # a deadline was counted through a year without the State Council's arrangement: visible, never silent
+        metrics().add_metric(name="WorkCalendarFallback", unit="Count", value=1)
+        logger().warning("working days counted without a holiday arrangement", extra={"year": year})
+
+    return WorkCalendarService(
+        DynamoWorkCalendarStore(get_settings().main_table, get_audit_log()), on_fallback=on_fallback
+    )
 
 
 @cache
@@ -239,7 +275,7 @@ def get_national_sync_service():
         DynamoSyncStore(s.main_table, get_audit_log()),
         platform,
         RegistryResolver(get_registry_repository()),
-        person_key=lambda id_type, id_no: person_key(id_type, id_no, s.person_key_secret),
+        person_key=lambda id_type, id_no: person_key(id_type, id_no, person_key_secret()),
     )
 
 
@@ -256,6 +292,7 @@ def get_statistics_service():
         DynamoCampaignStore(s.main_table, get_audit_log()),
         zhejiang_cities,
         blobs=get_blob_store(),
+        calendar=get_work_calendar_service().calendar,
     )
 
 
@@ -273,7 +310,7 @@ def get_data_use_service():
         get_credit_store(),
         get_credit_service(),
         get_audit_log(),
-        person_key=lambda id_type, id_no: person_key(id_type, id_no, s.person_key_secret),
+        person_key=lambda id_type, id_no: person_key(id_type, id_no, person_key_secret()),
     )
 
 
@@ -291,6 +328,7 @@ def reset() -> None:
         get_import_service,
         get_registry_service,
         get_template_service,
+        get_work_calendar_service,
         get_review_service,
         get_campaign_service,
         get_credit_store,
@@ -305,7 +343,11 @@ def reset() -> None:
         get_national_sync_service,
         get_statistics_service,
         get_data_use_service,
+        cursor_key,
         get_settings,
     ):
         fn.cache_clear()
     aws.reset_clients()
+    from chalicelib.adapters import secrets
+
+    secrets.reset()

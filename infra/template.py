@@ -287,7 +287,12 @@ def role_policies(with_cognito: bool) -> list[dict[str, Any]]:
             "Resource": [_sub(f"${{{t.logical_id}.StreamArn}}") for t in main_tables if t.stream],
         },
         {"Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": "*"},
-        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": {"Ref": "NationalApiSecret"}},
+        {
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [{"Ref": name} for name in ("NationalApiSecret", *APP_SECRETS)],
+        },
+        {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
     ]
     if with_cognito:
         statements.append(
@@ -412,6 +417,10 @@ def environment(with_cognito: bool) -> dict[str, Any]:
         env[b.env] = {"Ref": b.logical_id}
     env["NATIONAL_API_URL"] = {"Ref": "NationalApiUrl"}
     env["NATIONAL_API_SECRET_ARN"] = {"Ref": "NationalApiSecret"}
+    for logical_id, (variable, _) in APP_SECRETS.items():
+        env[variable] = {"Ref": logical_id}
+    env["PUBLIC_BASE_URL"] = {"Ref": "PublicBaseUrl"}
+    env["POWERTOOLS_TRACE_DISABLED"] = "false"
     if with_cognito:
         env.update(
             IDENTITY_PROVIDER="cognito",
@@ -514,6 +523,72 @@ def dynamodb_event_overrides(app: Any) -> dict[str, Any]:
                 }
             }
         }
+    return out
+
+
+# Keys the platform generates for itself at deployment (never a literal): logical id -> (variable, description).
+APP_SECRETS = {
+    "PersonKeySecret": ("PERSON_KEY_SECRET_ARN", "身份证号假名化密钥（HMAC，JSON: key）：更换会使已有人员标识失效"),
+    "CursorKeySecret": ("CURSOR_SECRET_ARN", "分页游标签名密钥（HMAC，JSON: key）"),
+}
+
+
+def app_secret_resources() -> dict[str, Any]:
+    return {
+        logical_id: {
+            "Type": "AWS::SecretsManager::Secret",
+            "DeletionPolicy": "Retain",  # losing the person key orphans every person record's key
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": description,
+                "GenerateSecretString": {
+                    "SecretStringTemplate": "{}",
+                    "GenerateStringKey": "key",
+                    "PasswordLength": 64,
+                    "ExcludePunctuation": True,
+                },
+            },
+        }
+        for logical_id, (_, description) in APP_SECRETS.items()
+    }
+
+
+# API Gateway answers some requests itself (no route, bad signature, throttling, WAF ...). Its default bodies are
+# English and echo the Authorization header for an unknown route; replace every one with the platform's shape.
+GATEWAY_RESPONSES = {
+    "MISSING_AUTHENTICATION_TOKEN": (404, "NOT_FOUND", "请求的地址不存在"),
+    "RESOURCE_NOT_FOUND": (404, "NOT_FOUND", "请求的地址不存在"),
+    "INVALID_SIGNATURE": (401, "UNAUTHENTICATED", "请先登录"),
+    "UNAUTHORIZED": (401, "UNAUTHENTICATED", "请先登录"),
+    "ACCESS_DENIED": (403, "FORBIDDEN", "无权执行此操作"),
+    "WAF_FILTERED": (403, "FORBIDDEN", "请求被安全策略拦截"),
+    "THROTTLED": (429, "TOO_MANY_REQUESTS", "请求过于频繁，请稍后再试"),
+    "QUOTA_EXCEEDED": (429, "TOO_MANY_REQUESTS", "请求过于频繁，请稍后再试"),
+    "REQUEST_TOO_LARGE": (413, "REQUEST_TOO_LARGE", "请求内容过大"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "UNSUPPORTED_MEDIA_TYPE", "不支持的请求内容类型（应为 application/json）"),
+    "BAD_REQUEST_BODY": (400, "INVALID_INPUT", "请求数据格式不正确"),
+    "INTEGRATION_TIMEOUT": (504, "TIMEOUT", "处理超时，请稍后重试"),
+    "DEFAULT_4XX": (None, "BAD_REQUEST", "请求无法处理"),
+    "DEFAULT_5XX": (None, "INTERNAL_ERROR", "系统内部错误，请稍后重试"),
+}
+
+
+def gateway_responses() -> dict[str, Any]:
+    out = {}
+    for kind, (status, code, message) in GATEWAY_RESPONSES.items():
+        body = json.dumps(
+            {"code": code, "message": message, "details": {"request_id": "$context.requestId"}}, ensure_ascii=False
+        )
+        props: dict[str, Any] = {
+            "RestApiId": {"Ref": "RestAPI"},
+            "ResponseType": kind,
+            "ResponseTemplates": {"application/json": body},
+            "ResponseParameters": {"gatewayresponse.header.Content-Type": "'application/json; charset=utf-8'"},
+        }
+        if status is not None:
+            props["StatusCode"] = str(status)
+        name = "GatewayResponse" + "".join(w.title() for w in kind.split("_"))
+        out[name] = {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": props}
     return out
 
 
@@ -677,10 +752,17 @@ def build_merge_template(app: Any, *, identity: str = "cognito") -> dict[str, An
     resources.update(sqs_event_overrides(app))
     resources.update(dynamodb_event_overrides(app))
     resources.update(national_api_resources())
+    resources.update(app_secret_resources())
+    resources.update(gateway_responses())
     resources.update(web_resources(with_cdn=with_cognito))
     parameters: dict[str, Any] = {
         "WebOrigin": {"Type": "String", "Default": "*", "Description": "Origin of the web UI (CORS)"},
         "NationalApiUrl": {"Type": "String", "Description": "Base URL of the national (MOHURD) data interface"},
+        "PublicBaseUrl": {
+            "Type": "String",
+            "AllowedPattern": "^https://.+",
+            "Description": "Public https address printed in certificate QR codes (the web UI's origin)",
+        },
     }
     if not with_cognito:
         parameters.update(_oidc_parameters())

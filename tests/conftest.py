@@ -123,3 +123,31 @@ def today_in_beijing():
     from zoneinfo import ZoneInfo
 
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+# ---- figures: measured numbers that tests report in the run's output (fuzz counts, matrix cells, ...) ----------
+FIGURES = ROOT / "test-output" / "figures"
+
+
+def record_figure(name: str, text: str) -> None:
+    """Keep a measured figure for the summary at the end of the test run (works under xdist: a file per figure)."""
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    (FIGURES / f"{name}.txt").write_text(text.rstrip() + "\n", "utf-8")
+
+
+def pytest_sessionstart(session):
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller owns the folder
+        return
+    if FIGURES.exists():
+        for f in FIGURES.glob("*.txt"):
+            f.unlink()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if hasattr(config, "workerinput") or not FIGURES.exists():
+        return
+    files = sorted(FIGURES.glob("*.txt"))
+    if files:
+        terminalreporter.section("measured figures")
+        for f in files:
+            terminalreporter.write_line(f"[{f.stem}] {f.read_text('utf-8').strip()}")

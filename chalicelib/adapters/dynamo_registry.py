@@ -26,6 +26,7 @@ from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
 from chalicelib.adapters.dynamo_codec import from_item, model_data, put_new, put_versioned, to_item
 from chalicelib.domain import codetables, identifiers
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
+from chalicelib.domain.clock import beijing_today
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.records import QUEUE_STATES, RecordState, RecordType
@@ -106,11 +107,10 @@ def _existing_from(item: dict[str, Any]) -> Existing:
 
 def zhejiang_cities() -> list[str]:
     """Today's 11 设区市: every county code, retired ones included, maps to one of them (identifiers.city_of)."""
-    from datetime import date
 
     return [
         e.code
-        for e in codetables.regions().children("330000", on=date.today())
+        for e in codetables.regions().children("330000", on=beijing_today())
         if (e.extra or {}).get("level") == "city"
     ]
 

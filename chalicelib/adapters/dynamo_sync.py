@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.adapters import aws
@@ -31,6 +30,7 @@ from chalicelib.adapters.dynamo_audit import ConditionFailed, DynamoAuditLog
 from chalicelib.adapters.dynamo_codec import count_all, from_item, model_data, query_page, to_item, to_value
 from chalicelib.domain import national
 from chalicelib.domain.audit import AuditDraft, RequestMeta
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.identity import Principal
 from chalicelib.domain.national import NationalRow, Op, SyncRow, SyncStatus
 from chalicelib.services.ports import Page, SourceChange
@@ -448,7 +448,7 @@ class DynamoSyncStore:
             "key": key,
             "national_seq": seq,
             "data": data,
-            "pulled_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "pulled_at": utcnow().isoformat(timespec="seconds"),
             "gsi1pk": f"NAT#{dataset}",
             "gsi1sk": f"{seq:012d}#{key}",
         }

@@ -38,10 +38,9 @@ class HttpNationalPlatform:
     @cached_property
     def api_key(self) -> str:
         if self._secret_arn:
-            from chalicelib.adapters import aws
+            from chalicelib.adapters.secrets import secret_value
 
-            secret = aws.client("secretsmanager").get_secret_value(SecretId=self._secret_arn)["SecretString"]
-            return json.loads(secret)["api_key"]
+            return secret_value(self._secret_arn, "api_key")
         return self._api_key or ""
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None):

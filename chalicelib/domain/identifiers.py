@@ -22,6 +22,7 @@ from functools import cache, lru_cache
 from operator import mul
 from typing import Any, Literal
 
+from chalicelib.domain.clock import beijing_today
 from chalicelib.domain.codetables import empty_sentinels, identifier_rules, regions, uscc_authorities
 
 
@@ -112,11 +113,11 @@ def _today() -> date:
     """Today, re-read at most once a minute: imports ask for it on every row."""
     now = time.monotonic()
     if now - _TODAY_CACHE[1] > 60:
-        _TODAY_CACHE[0], _TODAY_CACHE[1] = date.today(), now
+        _TODAY_CACHE[0], _TODAY_CACHE[1] = beijing_today(), now
     return _TODAY_CACHE[0]
 
 
-_TODAY_CACHE: list = [date.today(), time.monotonic()]
+_TODAY_CACHE: list = [beijing_today(), time.monotonic()]
 
 
 def _this_year() -> int:
@@ -125,7 +126,7 @@ def _this_year() -> int:
 
 def _day(on: date | None) -> date:
     if on is None:
-        return date.today()
+        return _today()
     return on.date() if isinstance(on, datetime) else on
 
 

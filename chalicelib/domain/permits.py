@@ -89,6 +89,9 @@ class PermitApplication(BaseModel):
     clock_started_on: str | None = Field(default=None, description="法定期限起算日（受理或补正齐全之日）")
     notice_issued_on: str | None = Field(default=None, description="一次性告知补正材料的日期")
     notice_due_by: str | None = Field(default=None, description="应当告知的最后日期（5个工作日）")
+    provisional_years: list[int] = Field(
+        default_factory=list, description="期限计算经过的、尚未载入节假日安排的年份（期限待复核）"
+    )
     permit_no: str | None = None
     issued_on: str | None = None
     verification_id: str | None = None  # unguessable; printed as the QR code, resolved by the public API
@@ -137,39 +140,6 @@ def threshold(on: date) -> dict[str, Any]:
 
 def decision_days(on: date) -> int:
     return int(_dated(rules()["decision_working_days"], on)["days"])
-
-
-def add_working_days(start: date, days: int) -> date:
-    """Statutory limits count working days: weekends and official holidays excluded, the State Council's adjusted
-    working days included (chinesecalendar). Outside the calendar's years, weekends only."""
-    import chinese_calendar
-
-    d = start
-    left = days
-    while left > 0:
-        d += timedelta(days=1)
-        try:
-            working = chinese_calendar.is_workday(d)
-        except NotImplementedError:
-            working = d.weekday() < 5
-        if working:
-            left -= 1
-    return d
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end` (the counting of add_working_days, inverted)."""
-    import chinese_calendar
-
-    count, d = 0, start
-    while d < end:
-        d += timedelta(days=1)
-        try:
-            working = chinese_calendar.is_workday(d)
-        except NotImplementedError:
-            working = d.weekday() < 5
-        count += int(working)
-    return count
 
 
 def check_preconditions(

@@ -65,6 +65,7 @@ class LoginResponse(BaseModel):
     roles=None,
     body=LoginRequest,
     response=LoginResponse,
+    errors=(401, 429),
 )
 def login(ctx: Ctx, req: LoginRequest) -> LoginResponse:
     result = get_auth_service().login(req.username, req.password, ctx.meta)

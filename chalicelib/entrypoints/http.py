@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
+import hashlib
+import hmac
 import json
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +35,7 @@ from chalicelib.domain.errors import (
     Unauthenticated,
 )
 from chalicelib.domain.identity import Principal, Role
-
-log = logging.getLogger(__name__)
+from chalicelib.observability import logger
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (Unauthenticated, 401),
@@ -66,6 +67,7 @@ class Endpoint:
     response: type[BaseModel] | None
     status: int
     name: str
+    errors: tuple[int, ...] = ()  # error statuses beyond those implied by roles/body/method (documentation)
 
 
 @dataclass
@@ -149,29 +151,57 @@ def error_response(exc: DomainError, request_id: str = "") -> Response:
     return json_response(ErrorBody(code=exc.code, message=exc.message, details=exc.details), status, headers)
 
 
+# What a pagination cursor is bound to: the route, the caller and the query's other parameters. Set by api_route
+# for the duration of a request; a cursor handed to another listing, another user or another filter is refused.
+_CURSOR_SCOPE: contextvars.ContextVar[str] = contextvars.ContextVar("cursor_scope", default="")
+_BAD_CURSOR = "分页游标无效或已过期，请从第一页重新查询"
+
+
+def _cursor_key() -> bytes:
+    from chalicelib.wiring import cursor_key
+
+    return cursor_key()
+
+
+def _cursor_mac(payload: bytes, scope: str) -> str:
+    mac = hmac.new(_cursor_key(), scope.encode() + b"\x00" + payload, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
 def encode_cursor(cursor: dict | None) -> str | None:
+    """The next page's position (a DynamoDB key) as an opaque, signed token: `{payload}.{hmac}`."""
     if not cursor:
         return None
-    return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode().rstrip("=")
+    payload = base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode().rstrip("=")
+    return f"{payload}.{_cursor_mac(payload.encode(), _CURSOR_SCOPE.get())}"
 
 
 def decode_cursor(raw: str | None) -> dict | None:
+    """A cursor this platform issued for the same listing, caller and filters; anything else is a 400."""
     if not raw:
         return None
+    payload, _, mac = raw.partition(".")
+    if not payload or not mac or not hmac.compare_digest(mac, _cursor_mac(payload.encode(), _CURSOR_SCOPE.get())):
+        raise InvalidInput(_BAD_CURSOR, details=[{"field": "cursor", "message": "游标不是本次查询签发的"}])
     try:
-        value = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        value = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (ValueError, binascii.Error):
-        raise InvalidInput("分页游标无效", details=[{"field": "cursor"}]) from None
+        raise InvalidInput(_BAD_CURSOR, details=[{"field": "cursor"}]) from None
     if not isinstance(value, dict):
-        raise InvalidInput("分页游标无效", details=[{"field": "cursor"}])
+        raise InvalidInput(_BAD_CURSOR, details=[{"field": "cursor"}])
     return value
+
+
+def cursor_scope(name: str, principal: Principal | None, params: dict[str, str]) -> str:
+    others = sorted((k, v) for k, v in params.items() if k not in ("cursor", "limit"))
+    who = principal.subject if principal is not None else "public"
+    return json.dumps([name, who, others], ensure_ascii=False, separators=(",", ":"))
 
 
 def request_meta(request: Any) -> RequestMeta:
     ctx = getattr(request, "context", None) or {}
     identity = ctx.get("identity") or {}
-    headers = request.headers or {}
-    rid = ctx.get("requestId") or headers.get("x-request-id") or ""
+    rid = ctx.get("requestId") or ""  # set (and sanitised) by the HTTP middleware for every request
     return RequestMeta(request_id=str(rid), source_ip=str(identity.get("sourceIp") or ""))
 
 
@@ -206,6 +236,7 @@ def api_route(
     response: type[BaseModel] | None = None,
     status: int = 200,
     authenticator: Callable[[str | None], Principal] | None = None,
+    errors: Iterable[int] = (),
 ) -> Callable:
     """Declare a route. `roles=None` makes it public; an empty tuple means any authenticated user."""
     role_set = None if roles is None else frozenset(roles)
@@ -214,6 +245,7 @@ def api_route(
         def handler(**path_params: str) -> Response:
             request = bp.current_request
             meta = request_meta(request)
+            scope_token = None
             try:
                 principal = None
                 if role_set is not None:
@@ -221,6 +253,8 @@ def api_route(
                     principal = auth(request.headers.get("authorization"))
                     if role_set and principal.role not in role_set:
                         raise Forbidden()
+                scope = cursor_scope(fn.__name__, principal, {**(request.query_params or {}), **path_params})
+                scope_token = _CURSOR_SCOPE.set(scope)
                 ctx = Ctx(principal=principal, meta=meta, path_params=path_params)
                 args: list[Any] = [ctx]
                 if body is not None:
@@ -233,8 +267,24 @@ def api_route(
                 return json_response(result, status)
             except DomainError as exc:
                 if isinstance(exc, Unauthenticated | Forbidden):
-                    log.info("access refused", extra={"path": path, "code": exc.code, "reason": exc.message})
+                    logger().info("access refused", extra={"path": path, "code": exc.code, "reason": exc.message})
                 return error_response(exc, meta.request_id)
+            except Exception:
+                # Chalice would answer with its own English body and log through its own logger: answer in the
+                # platform's shape and log the traceback as one structured line with the request's correlation id.
+                logger().exception("unhandled error", extra={"path": path, "method": method, "route": fn.__name__})
+                return json_response(
+                    ErrorBody(
+                        code="INTERNAL_ERROR",
+                        message="系统内部错误，请稍后重试",
+                        details={"request_id": meta.request_id},
+                    ),
+                    500,
+                    {"X-Request-Id": meta.request_id} if meta.request_id else None,
+                )
+            finally:
+                if scope_token is not None:
+                    _CURSOR_SCOPE.reset(scope_token)
 
         handler.__name__ = fn.__name__
         handler.__doc__ = fn.__doc__
@@ -255,6 +305,7 @@ def api_route(
                 response=response,
                 status=status,
                 name=fn.__name__,
+                errors=tuple(errors),
             )
         )
         return fn

@@ -17,7 +17,16 @@ _ERRORS = {
     "403": "无权执行此操作",
     "404": "对象不存在（或不属于当前用户的管辖范围）",
     "409": "并发修改冲突或状态不允许",
+    "415": "请求内容类型不受支持（应为 application/json）",
     "429": "请求过于频繁",
+    "500": "系统内部错误（响应中附请求编号）",
+}
+REQUEST_ID_HEADER = {
+    "name": "X-Request-Id",
+    "in": "header",
+    "required": False,
+    "description": "请求编号（可选，1-100位字母、数字或 . _ : -）；原样返回于响应头，并写入日志与审计记录",
+    "schema": {"type": "string"},
 }
 
 
@@ -64,8 +73,7 @@ def openapi_document(
         ]
         if ep.query is not None:
             params += _query_parameters(ep.query, ep.query.model_json_schema())
-        if params:
-            op["parameters"] = params
+        op["parameters"] = [*params, REQUEST_ID_HEADER]
         if ep.body is not None:
             op["requestBody"] = {
                 "required": True,
@@ -76,7 +84,9 @@ def openapi_document(
             ok["content"] = {"application/json": {"schema": keymap[(ep.response, "serialization")]}}
         op["responses"][str(ep.status)] = ok
         err_schema = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-        codes = ["400"] if ep.body or ep.query else []
+        # Any operation can meet invalid input (a path segment, a query value) and a record that does not exist or
+        # lies outside the caller's jurisdiction (404, never 403, so it is not even confirmed to exist).
+        codes = ["400", "404"]
         if ep.roles is not None:
             codes += ["401", "403"]
             op["security"] = [{"bearerAuth": []}]
@@ -85,14 +95,16 @@ def openapi_document(
                 op["description"] = "允许角色：" + "、".join(ROLE_LABELS[r] for r in sorted(ep.roles))
         else:
             op["security"] = []
-        if "{" in ep.path:
-            codes.append("404")
         if ep.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
+        if ep.body is not None:
+            codes.append("415")
         if only_tag is not None:
             codes.append("429")
             if ep.method == "GET":
                 op["responses"]["304"] = {"description": "未修改（If-None-Match 与 ETag 相同）"}
+        codes += [str(c) for c in ep.errors if str(c) not in codes]
+        codes.append("500")
         for code in codes:
             op["responses"][code] = {"description": _ERRORS[code], "content": err_schema}
         paths.setdefault(ep.path, {})[ep.method.lower()] = op

@@ -64,3 +64,16 @@ def lapse_unstarted_permits(event):
     logger().info("unstarted permits lapsed", extra={"count": count})
     metrics().add_metric(name="PermitsLapsed", unit="Count", value=count)
     return {"lapsed": count}
+
+
+@bp.schedule("cron(0 1 * * ? *)", name="check_work_calendar", description="检查节假日安排是否已载入")
+def check_work_calendar(event):
+    """Daily at 09:00 Beijing time: a year that statutory deadlines may reach without the State Council's holiday
+    arrangement is reported (metric WorkCalendarYearsMissing > 0 raises the alarm; the dashboard shows it too)."""
+    from chalicelib.wiring import get_work_calendar_service
+
+    missing = get_work_calendar_service().missing_years()
+    if missing:
+        logger().warning("holiday arrangement missing", extra={"years": missing})
+    metrics().add_metric(name="WorkCalendarYearsMissing", unit="Count", value=len(missing))
+    return {"missing_years": missing}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
 from chalicelib.domain.campaigns import (
@@ -16,6 +16,7 @@ from chalicelib.domain.campaigns import (
     notice_id,
     notice_message,
 )
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.credit import CreditSource, bad_record, credit_id
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Principal, Role, in_region_scope, system_principal
@@ -25,10 +26,6 @@ from chalicelib.services.ports import CampaignStore, Page, RegistryRepository
 JOB = system_principal("campaign-deadlines")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class CampaignService:
     def __init__(
         self,
@@ -36,7 +33,7 @@ class CampaignService:
         registry: RegistryRepository,
         *,
         cities: Callable[[], list[str]],
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:12],
     ):
         self.store = store

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib.domain import codetables, identifiers
-from chalicelib.domain.audit import SHANGHAI, AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import beijing_today, utcnow
 from chalicelib.domain.completeness import completeness
 from chalicelib.domain.credit import (
     BlacklistEntry,
@@ -33,10 +34,6 @@ from chalicelib.services.ports import Page, RegistryRepository
 SCORER = system_principal("credit-score")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class CreditService:
     def __init__(
         self,
@@ -44,7 +41,7 @@ class CreditService:
         registry: RegistryRepository,
         *,
         cities: Callable[[], list[str]],
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     ):
         self.store = store
@@ -54,7 +51,7 @@ class CreditService:
         self.new_id = new_id
 
     def today(self) -> date:
-        return self.clock().astimezone(SHANGHAI).date()  # the day in Beijing, not in UTC
+        return beijing_today(self.clock())
 
     # ---- entering records -------------------------------------------------------------------------------------
 

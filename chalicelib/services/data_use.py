@@ -9,7 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.domain import codetables, data_use
-from chalicelib.domain.audit import SHANGHAI, AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import beijing_today, utcnow
 from chalicelib.domain.completeness import completeness
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import OFFICIAL_ROLES, Principal, Role, can_see, require_role
@@ -39,10 +40,10 @@ class DataUseService:
         self.credit = credit_service
         self.audit = audit
         self.person_key = person_key
-        self.clock = clock or (lambda: datetime.now(SHANGHAI))
+        self.clock = clock or utcnow
 
     def today(self) -> date:
-        return self.clock().astimezone(SHANGHAI).date()
+        return beijing_today(self.clock())
 
     # ---- 资质申请平台数据审查 ---------------------------------------------------------------------------------------
 

@@ -7,16 +7,16 @@ this job already wrote are recognised by their `source_job`, and batch writes of
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
 from chalicelib.domain import intake_files
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import (
     PROVINCE_ROLES,
@@ -52,16 +52,11 @@ from chalicelib.domain.sheets import (
 from chalicelib.domain.uploads import Upload
 from chalicelib.services.ports import BlobStore, ImportJobRepository, ImportScope, JobQueue, Page, RegistryRepository
 
-log = logging.getLogger(__name__)
 WORKER = system_principal("import-worker")
 REPORT_HEADERS = ["工作表", "行号", "列名", "值", "问题", "级别"]
 SEVERITY_LABELS = {"error": "错误", "warning": "提示", "skipped": "未导入"}
 PREVIEW_LIMIT = 50
 PROGRESS_EVERY = 5000
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -80,7 +75,7 @@ class ImportService:
         queue: JobQueue,
         *,
         person_key_secret: bytes,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         report_url_ttl: int = 900,
         workers: int = 1,
     ):

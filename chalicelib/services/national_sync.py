@@ -22,11 +22,12 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import national
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.identity import PROVINCE_ROLES, Principal, require_role
 from chalicelib.domain.national import Outcome, SyncRow, SyncStatus
@@ -55,7 +56,7 @@ class NationalSyncService:
         self.store = store
         self.platform = platform
         self.resolver = resolver
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utcnow
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.monotonic = monotonic

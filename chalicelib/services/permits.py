@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import BEIJING, beijing_today, utcnow
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Principal, Role, in_region_scope, system_principal
 from chalicelib.domain.permits import (
@@ -17,7 +17,6 @@ from chalicelib.domain.permits import (
     PermitExtension,
     PermitState,
     TransitionRefused,
-    add_working_days,
     after_issue_rules,
     check_extension_request,
     check_preconditions,
@@ -36,14 +35,10 @@ from chalicelib.domain.permits import (
 )
 from chalicelib.domain.records import RecordType
 from chalicelib.domain.stages import price_flags, stage_gaps
+from chalicelib.domain.workdays import WorkCalendar, file_calendar
 from chalicelib.services.ports import RegistryRepository
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 WORKFLOW = system_principal("permit-workflow")
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class PermitService:
@@ -55,11 +50,13 @@ class PermitService:
         blobs: Any = None,
         *,
         verify_base_url: str = "",
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         timeouts: dict[str, int] | None = None,
         stages: Any = None,
+        calendar: Callable[[], WorkCalendar] = file_calendar,
     ):
+        self.calendar = calendar  # the working-day calendar in force (data file + years loaded by the province)
         self.stages = stages  # stage records (contract filings, drawing review, ...) read by the checks
         self.store = store
         self.blobs = blobs
@@ -71,7 +68,13 @@ class PermitService:
         self.timeouts = timeouts or {}  # seconds overrides (tests, demos)
 
     def _today(self) -> date:
-        return self.clock().astimezone(SHANGHAI).date()
+        return beijing_today(self.clock())
+
+    def _add_working_days(self, start: date, days: int, assumed: set[int]) -> date:
+        """A statutory deadline; years counted without a holiday arrangement are collected in `assumed`."""
+        counted = self.calendar().add(start, days)
+        assumed.update(counted.assumed_years)
+        return counted.day
 
     def _draft(self, app: PermitApplication, before: PermitApplication | None, action: AuditAction, note: str = ""):
         return AuditDraft(
@@ -105,8 +108,15 @@ class PermitService:
             updated_at=now.isoformat(),
             **fields,
         )
-        deadline = add_working_days(self._today(), decision_days(self._today()))
-        app = app.model_copy(update={"decision_deadline": deadline.isoformat(), "clock_started_on": app.applied_on})
+        assumed: set[int] = set()
+        deadline = self._add_working_days(self._today(), decision_days(self._today()), assumed)
+        app = app.model_copy(
+            update={
+                "decision_deadline": deadline.isoformat(),
+                "clock_started_on": app.applied_on,
+                "provisional_years": sorted(assumed),
+            }
+        )
         self.store.create(app, self._draft(app, None, AuditAction.PERMIT_APPLIED), p, meta)
         limits = {
             **self._review_limits(app),
@@ -118,14 +128,13 @@ class PermitService:
     def _review_limits(self, app: PermitApplication) -> dict[str, int]:
         """Seconds until the statutory decision deadline (and the escalation's), from now: the clock (re)starts when
         the application is complete, with the number of working days in force on the application date."""
-        now = self.clock().astimezone(SHANGHAI)
-        deadline = add_working_days(now.date(), decision_days(date.fromisoformat(app.applied_on)))
+        now = self.clock().astimezone(BEIJING)
+        assumed: set[int] = set()
+        deadline = self._add_working_days(now.date(), decision_days(date.fromisoformat(app.applied_on)), assumed)
+        escalation = self._add_working_days(deadline, rules()["escalation_working_days"], assumed)
         return {
             "review_seconds": self.timeouts.get("review", seconds_until(deadline, now)),
-            "escalation_seconds": self.timeouts.get(
-                "escalation",
-                seconds_until(add_working_days(deadline, rules()["escalation_working_days"]), now),
-            ),
+            "escalation_seconds": self.timeouts.get("escalation", seconds_until(escalation, now)),
         }
 
     def get(self, p: Principal, application_id: str) -> tuple[PermitApplication, dict[str, Any]]:
@@ -277,13 +286,15 @@ class PermitService:
         flag = splitting_flag(app, self._related(app, records["project"], today), today)
         flags += [flag] if flag else []
         clock: dict[str, Any]
+        assumed: set[int] = set()
         if missing:
             # 一次性告知: one notice listing everything missing, on the spot (the statutory limit is 5 working days)
             clock = {
                 "notice_issued_on": today.isoformat(),
-                "notice_due_by": add_working_days(
+                "notice_due_by": self._add_working_days(
                     date.fromisoformat(app.clock_started_on or app.applied_on),
                     rules()["incomplete_notice_working_days"],
+                    assumed,
                 ).isoformat(),
             }
         else:
@@ -291,8 +302,9 @@ class PermitService:
             days = decision_days(date.fromisoformat(app.applied_on))
             clock = {
                 "clock_started_on": today.isoformat(),
-                "decision_deadline": add_working_days(today, days).isoformat(),
+                "decision_deadline": self._add_working_days(today, days, assumed).isoformat(),
             }
+        clock["provisional_years"] = sorted(assumed)
         updated = app.model_copy(
             update={
                 "missing": missing,

@@ -318,3 +318,15 @@ class SyncStore(Protocol):
     def put_conflict(self, conflict: dict[str, Any]) -> None: ...
 
     def conflicts(self, *, limit: int, cursor: dict | None) -> Page[dict[str, Any]]: ...
+
+
+class WorkCalendarStore(Protocol):
+    """Holiday arrangements loaded by the province administrator after a State Council notice."""
+
+    def years(self) -> list[tuple[Any, int]]:
+        """Each stored arrangement with its version."""
+        ...
+
+    def put_year(
+        self, arrangement: Any, expected_version: int | None, draft: AuditDraft, actor: Principal, meta: RequestMeta
+    ) -> int: ...

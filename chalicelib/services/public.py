@@ -8,22 +8,18 @@ phones, e-mails, personal addresses and birth dates are not part of any public m
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from chalicelib.domain import codetables, identifiers
-from chalicelib.domain.audit import SHANGHAI
+from chalicelib.domain.clock import beijing_today, utcnow
 from chalicelib.domain.credit import BlacklistEntry, CreditRecord, CreditScore
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.person import person_key
 from chalicelib.domain.records import RecordState, RecordType
 from chalicelib.services.ports import Page, RegistryRepository
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class PublicQualificationItem(BaseModel):
@@ -186,7 +182,7 @@ class PublicService:
         scores: Callable[[str], CreditScore],
         *,
         person_key_secret: bytes,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ):
         self.registry = registry
         self.credits = credit_store
@@ -195,7 +191,7 @@ class PublicService:
         self.clock = clock
 
     def today(self) -> date:
-        return self.clock().astimezone(SHANGHAI).date()  # the day in Beijing, not in UTC
+        return beijing_today(self.clock())
 
     # ---- enterprises ----------------------------------------------------------------------------------------------
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from chalicelib.domain import identifiers, intake_files
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.completeness import Completeness, completeness
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import PROVINCE_ROLES, Principal, Role, ensure_visible
@@ -29,17 +30,13 @@ _IMMUTABLE = {
 }
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class RegistryService:
     def __init__(
         self,
         repo: RegistryRepository,
         blobs: BlobStore,
         *,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         export_url_ttl: int = 900,
     ):
         self.repo = repo

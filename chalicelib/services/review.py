@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import identifiers
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.credit import CreditSource, bad_record
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import PROVINCE_ROLES, Principal, Role
@@ -35,10 +36,6 @@ from chalicelib.domain.review import (
     escalation_target,
 )
 from chalicelib.services.ports import Extras, Page, QueueQuery, RegistryRepository
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _draft(record: RecordBase, before: RecordBase | None, action: AuditAction, note: str | None) -> AuditDraft:
@@ -86,7 +83,7 @@ class ReviewService:
         self,
         repo: RegistryRepository,
         *,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         check_evidence: Callable[[Principal, str], None] | None = None,
     ):

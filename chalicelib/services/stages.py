@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Principal, Role, in_region_scope
 from chalicelib.domain.records import RecordType
@@ -18,12 +19,8 @@ from chalicelib.services.ports import Page, RegistryRepository
 _DATA = TypeAdapter(StageData)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class StageService:
-    def __init__(self, store: Any, registry: RegistryRepository, *, clock: Callable[[], datetime] = _utcnow):
+    def __init__(self, store: Any, registry: RegistryRepository, *, clock: Callable[[], datetime] = utcnow):
         self.store = store
         self.registry = registry
         self.clock = clock

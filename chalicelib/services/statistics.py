@@ -9,13 +9,14 @@ of the registries.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain import statistics
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.identity import OFFICIAL_ROLES, PROVINCE_CODE, Principal, in_region_scope, require_role
-from chalicelib.domain.permits import working_days_between
+from chalicelib.domain.workdays import WorkCalendar, file_calendar
 
 STATE_LABELS = {
     "IMPORTED": "导入待补充",
@@ -54,17 +55,19 @@ class StatisticsService:
         *,
         blobs: Any = None,
         clock: Callable[[], datetime] | None = None,
+        calendar: Callable[[], WorkCalendar] = file_calendar,
     ):
+        self.calendar = calendar
         self.store = store
         self.campaigns = campaigns
         self.cities = cities
         self.blobs = blobs
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utcnow
 
     # ---- on write -------------------------------------------------------------------------------------------------
 
     def apply(self, source_pk: str, source_sk: str, seq: str, entity: str | None, data: dict | None) -> bool:
-        classified = statistics.classify(entity, data, working_days_between)
+        classified = statistics.classify(entity, data, self.calendar().count_between)
         return self.store.apply(source_pk, source_sk, seq.zfill(40), classified)
 
     # ---- reads ----------------------------------------------------------------------------------------------------

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import Principal, ensure_visible, system_principal
 from chalicelib.domain.intake_files import FileKind, FileRejected, sniff
@@ -24,16 +24,11 @@ from chalicelib.domain.uploads import (
     new_upload,
     upload_id_from_key,
 )
+from chalicelib.observability import logger
 from chalicelib.services.ports import BlobStore, Page, UploadRepository
-
-log = logging.getLogger(__name__)
 
 INTAKE = system_principal("upload-intake")
 SWEEPER = system_principal("upload-expiry")
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -60,7 +55,7 @@ class UploadService:
         *,
         ttl_seconds: int,
         grace_seconds: int,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         on_received: Callable[[Upload, RequestMeta], object] | None = None,
     ):
@@ -161,7 +156,7 @@ class UploadService:
         """Handle one S3 ObjectCreated notification. Safe to call any number of times for the same object."""
         upload_id = upload_id_from_key(key)
         if upload_id is None:
-            log.warning("object outside the upload layout: %s", key)
+            logger().warning("object outside the upload layout", extra={"key": key})
             return ArrivalOutcome.IGNORED
         for _ in range(3):
             upload = self.repo.get(upload_id)
@@ -171,7 +166,9 @@ class UploadService:
             if key != upload.key:
                 # Not the key this request granted (S3 enforces it on AWS; moto does not): never let it touch the
                 # upload, whose rightful file may still arrive.
-                log.warning("object %s does not match the key of upload %s", key, upload_id)
+                logger().warning(
+                    "object does not match the key of its upload", extra={"key": key, "upload_id": upload_id}
+                )
                 return ArrivalOutcome.FOREIGN
             obj = self.blobs.head(key)
             if upload.state != UploadState.REQUESTED:
@@ -238,11 +235,12 @@ class UploadService:
     @staticmethod
     def _after_the_fact(upload: Upload, obj) -> ArrivalOutcome:
         if upload.state == UploadState.EXPIRED and obj is not None:
-            log.warning("object arrived after its request expired: %s", upload.key)
+            logger().warning("object arrived after its request expired", extra={"key": upload.key})
             return ArrivalOutcome.LATE
         if upload.state == UploadState.RECEIVED and obj is not None and upload.etag and obj.etag != upload.etag:
-            log.warning(
-                "object replaced after acceptance (accepted etag %s, now %s): %s", upload.etag, obj.etag, upload.key
+            logger().warning(
+                "object replaced after acceptance",
+                extra={"key": upload.key, "accepted_etag": upload.etag, "etag": obj.etag},
             )
             return ArrivalOutcome.REPLACED
         return ArrivalOutcome.DUPLICATE

@@ -169,7 +169,7 @@ def seed_registry() -> dict[str, int]:
         complete(_uscc("91330702", "MA2F0004"), "金华市婺城建设集团有限公司", "330702", RecordState.CONFIRMED),
         complete(_uscc("91330102", "MA2F0005"), "杭州上城市政工程有限公司", "330102", RecordState.SUBMITTED, 5),
     ]
-    secret = wiring.get_settings().person_key_secret
+    secret = wiring.person_key_secret()
     persons = []
     for i, (name, idno) in enumerate(
         [("李建华", _id_card("33078219750312001")), ("陈国强", _id_card("33070219800521003"))]

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -88,21 +89,40 @@ def start_moto(host: str, port: int) -> subprocess.Popen:
     return proc
 
 
+def _allowed_methods(handler) -> str:
+    """The methods the app routes for the request's path (RFC 9110: a 405 carries Allow)."""
+    app = handler.local_gateway._app_object
+    path = handler.path.split("?", 1)[0]
+    try:
+        match = handler.local_gateway.event_converter._route_matcher.match_route(path)
+    except ValueError:
+        return "OPTIONS"
+    return ", ".join(sorted({*app.routes[match.route].keys(), "OPTIONS"}))
+
+
+def _json_error(handler, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    body = json.dumps(
+        {"code": code, "message": message, "details": {"request_id": uuid.uuid4().hex}}, ensure_ascii=False
+    ).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json; charset=utf-8")
+    handler.send_header("Content-Length", str(len(body)))
+    for k, v in (headers or {}).items():
+        handler.send_header(k, v)
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(body)
+
+
 def _answer_unknown_methods() -> None:
     """Chalice's local server is a BaseHTTPRequestHandler: a method it has no do_X for (TRACE, CONNECT) gets an
-    HTML 501. API Gateway answers such requests itself with a 4xx; answer them the same way here, with our error body.
+    HTML 501, and requests it cannot parse (an over-long request line, a malformed header) get BaseHTTP's HTML error
+    page. API Gateway answers such requests itself; answer them here in the platform's shape.
     Chalice registers do_GET/do_POST/... only for the methods the app routes, so every other method lands here."""
     from chalice.local import ChaliceRequestHandler
 
     def method_not_allowed(self) -> None:
-        body = json.dumps(
-            {"code": "METHOD_NOT_ALLOWED", "message": "不支持的请求方法", "details": None}, ensure_ascii=False
-        ).encode()
-        self.send_response(405)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _json_error(self, 405, "METHOD_NOT_ALLOWED", "不支持的请求方法", {"Allow": _allowed_methods(self)})
 
     def unknown(self, name: str):
         if name.startswith("do_"):
@@ -110,6 +130,45 @@ def _answer_unknown_methods() -> None:
         raise AttributeError(name)
 
     ChaliceRequestHandler.__getattr__ = unknown  # any do_X the handler lacks (TRACE, CONNECT, QUERY ...)
+
+    messages = {
+        400: ("INVALID_INPUT", "请求格式不正确"),
+        414: ("URI_TOO_LONG", "请求地址过长"),
+        431: ("HEADERS_TOO_LARGE", "请求头过大"),
+    }
+
+    def send_error(self, code, message=None, explain=None) -> None:
+        self.close_connection = True
+        kind, text = messages.get(code, ("BAD_REQUEST", "请求无法处理"))
+        _json_error(self, code, kind, text, {"Connection": "close"})
+
+    ChaliceRequestHandler.send_error = send_error
+
+
+def _answer_unknown_routes() -> None:
+    """Chalice's local gateway answers a path no route matches like API Gateway's default: an English 403 that, when
+    the request carries an Authorization header, echoes the whole header (the bearer token). The template replaces
+    those gateway responses on AWS (infra/template.py GATEWAY_RESPONSES); answer the same way here: the platform's
+    Chinese 404, nothing echoed."""
+    from chalice import local
+
+    original = local.LocalGateway._generate_lambda_event
+
+    class RouteNotFound(local.LocalGatewayException):
+        CODE = 404
+
+    def generate(self, method, path, headers, body):
+        try:
+            return original(self, method, path, headers, body)
+        except ValueError:
+            request_id = uuid.uuid4().hex
+            payload = {"code": "NOT_FOUND", "message": "请求的地址不存在", "details": {"request_id": request_id}}
+            raise RouteNotFound(
+                {"Content-Type": "application/json; charset=utf-8", "X-Request-Id": request_id},
+                json.dumps(payload, ensure_ascii=False).encode(),
+            ) from None
+
+    local.LocalGateway._generate_lambda_event = generate
 
 
 WEB_DIST = ROOT / "web" / "dist"
@@ -304,6 +363,7 @@ class LocalPlatform:
             config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text("utf-8")),
         )
         _answer_unknown_methods()
+        _answer_unknown_routes()
         _serve_web_ui()
         self.server = create_local_server(app, config, self.host, self.port)
         t = threading.Thread(target=self.server.server.serve_forever, name="http", daemon=True)

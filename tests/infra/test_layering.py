@@ -54,3 +54,17 @@ def test_importing_app_loads_no_heavy_libraries():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_runtime_code_logs_through_the_structured_logger_only():
+    """No stdlib loggers in chalicelib/: Powertools never configures them, so their lines would lack the JSON shape
+    and the correlation id (chalicelib/observability.py)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "chalicelib"
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import) and any(a.name == "logging" for a in node.names):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []

@@ -213,3 +213,83 @@ def test_stream_handlers_read_the_real_stream_with_filters(packaged):
         assert props["Stream"] == {"Fn::GetAtt": ["MainTable", "StreamArn"]}
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert "ENT#" in props["FilterCriteria"]["Filters"][0]["Pattern"]
+
+
+def _resolved_environment(pkg: dict) -> dict[str, str]:
+    """The packaged functions' environment with every intrinsic replaced by a placeholder value (what CloudFormation
+    would substitute), plus the stage's own variables from .chalice/config.json."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text("utf-8"))
+    env = {**config["environment_variables"], **config["stages"]["prod"]["environment_variables"]}
+    for name, value in pkg["template"]["Globals"]["Function"]["Environment"]["Variables"].items():
+        if isinstance(value, dict):
+            value = (
+                "https://resolved.example.cn"
+                if "URL" in name
+                else ("{}" if name.endswith("_MAP") else f"resolved-{name.lower()}")
+            )
+        env[name] = value
+    return env
+
+
+@pytest.mark.parametrize("variant", ["packaged", "packaged_cn"])
+def test_a_deployed_function_gets_every_setting_it_needs(variant, request, monkeypatch):
+    """Package the stack, give a function exactly the environment the template gives it, and start the settings:
+    nothing may be missing, and no secret may be a literal."""
+    from chalicelib.settings import Settings, get_settings, required_groups
+
+    pkg = request.getfixturevalue(variant)
+    env = _resolved_environment(pkg)
+    assert env["STAGE"] == "prod"
+    for literal in ("PERSON_KEY_SECRET", "CURSOR_SECRET", "NATIONAL_API_KEY"):
+        assert literal not in env, f"{literal} must come from Secrets Manager, not from the template"
+    variables = pkg["template"]["Globals"]["Function"]["Environment"]["Variables"]
+    for arn in ("PERSON_KEY_SECRET_ARN", "CURSOR_SECRET_ARN", "NATIONAL_API_SECRET_ARN"):
+        secret = pkg["template"]["Resources"][variables[arn]["Ref"]]
+        assert secret["Type"] == "AWS::SecretsManager::Secret" and "GenerateSecretString" in secret["Properties"]
+    for group in required_groups(env["IDENTITY_PROVIDER"]):
+        assert any(env.get(n) for n in group), f"the template sets none of {group}"
+    # every variable the template sets is one the code reads (no dead or misspelt settings)
+    known = {n.upper() for n in Settings.model_fields} | {"POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_LOG_LEVEL"}
+    assert set(variables) <= known, set(variables) - known
+    for k in list(os.environ):
+        if k.upper() in known:
+            monkeypatch.delenv(k)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    get_settings.cache_clear()
+    try:
+        s = get_settings()  # raises SettingsError if anything is missing
+        assert not s.development and s.public_base_url.startswith("https://")
+    finally:
+        get_settings.cache_clear()
+
+
+def test_the_api_gateway_answers_in_the_platform_shape(packaged):
+    """API Gateway's own answers (no route, bad signature, WAF, throttling) carry the platform's Chinese body and
+    never echo the Authorization header."""
+    res = packaged["template"]["Resources"]
+    responses = {
+        v["Properties"]["ResponseType"]: v["Properties"]
+        for v in res.values()
+        if v["Type"] == "AWS::ApiGateway::GatewayResponse"
+    }
+    assert {"MISSING_AUTHENTICATION_TOKEN", "INVALID_SIGNATURE", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    for props in responses.values():
+        body = json.loads(props["ResponseTemplates"]["application/json"])
+        assert set(body) == {"code", "message", "details"}
+        assert "$context.error" not in json.dumps(body) and "Authorization" not in json.dumps(body)
+
+
+def test_settings_are_read_in_one_place():
+    """No module under chalicelib/ reads the environment except settings.py (and the tracer switch)."""
+    import ast
+
+    offenders = []
+    for path in (ROOT / "chalicelib").rglob("*.py"):
+        if path.name in ("settings.py", "observability.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []

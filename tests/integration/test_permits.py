@@ -48,7 +48,7 @@ def permits(client, platform, login, monkeypatch):
     )
     now = datetime.now(UTC).isoformat()
     prov = Provenance(source=RecordSource.LEGACY_IMPORT, entered_by="t", entered_org="330000", entered_at=now)
-    secret = wiring.get_settings().person_key_secret
+    secret = wiring.person_key_secret()
     people = {}
     for name, first17, state, cert in (
         ("李建华", "33078219750312001", RecordState.CONFIRMED, "B"),

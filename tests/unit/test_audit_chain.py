@@ -7,6 +7,7 @@ import pytest
 from chalicelib.domain.audit import (
     ACTION_LABELS,
     GENESIS_HASH,
+    HASHED_FIELDS,
     AuditAction,
     AuditDraft,
     AuditEntry,
@@ -57,8 +58,39 @@ def make_chain() -> list[AuditEntry]:
 def test_seal_sets_hash_to_compute_hash():
     e = seal(draft(AuditAction.UPLOAD_REQUESTED), actor=ACTOR, meta=META, seq=1, prev_hash=GENESIS_HASH, at=TIMES[0])
     assert e.hash == e.compute_hash()
-    assert len(e.hash) == 64 and int(e.hash, 16) >= 0
     assert e.prev_hash == GENESIS_HASH == "0" * 64
+
+
+# The hash of a fixed entry, computed when the hashed fields were fixed (and equal to what the platform stored
+# before that): a change to the hashed content or its serialisation breaks every stored chain and fails here.
+GOLDEN_HASH = "59f36b11ffb9d364cf2ba9bd39050e7f0a35b0e54f500dc07bf106b8ac8533ab"
+
+
+def test_golden_hash_of_a_fixed_entry():
+    e = seal(
+        draft(AuditAction.UPLOAD_REQUESTED, after={"state": "REQUESTED"}),
+        actor=ACTOR,
+        meta=META,
+        seq=1,
+        prev_hash=GENESIS_HASH,
+        at=TIMES[0],
+    )
+    assert e.hash == GOLDEN_HASH
+
+
+def test_hash_covers_exactly_the_listed_fields():
+    assert set(HASHED_FIELDS) == set(AuditEntry.model_fields) - {"hash"}
+    e = make_chain()[0]
+    # a field added to the entry later (here simulated by a subclass) does not change any hash
+    extended = type("Extended", (AuditEntry,), {"__annotations__": {"display": str}, "display": "王建国"})
+    assert extended.model_validate({**e.model_dump(), "display": "王建国"}).compute_hash() == e.hash
+    # every listed field is covered: changing any one of them changes the hash
+    for name in HASHED_FIELDS:
+        value = getattr(e, name)
+        changed = 2 if isinstance(value, int) else ("x" if value is None else f"{value}x")
+        if name == "action":
+            changed = AuditAction.UPLOAD_EXPIRED
+        assert e.model_copy(update={name: changed}).compute_hash() != e.hash, name
 
 
 def test_seal_copies_actor_meta_and_digests():

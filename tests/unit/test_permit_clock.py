@@ -9,7 +9,6 @@ from types import SimpleNamespace as NS
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.audit import RequestMeta
-from chalicelib.domain.permits import add_working_days
 from chalicelib.domain.records import RecordState, RecordType
 from chalicelib.services.permits import PermitService
 from tests.unit.fakes import enterprise
@@ -88,13 +87,14 @@ def test_notice_then_clock_restarts_on_completion():
         "safety_persons": ["a" * 24, "c" * 24],
     }
     app = svc.apply(enterprise(OWNER), RequestMeta(), "3307821503100001", fields)
-    assert app.decision_deadline == add_working_days(date(2026, 9, 29), 7).isoformat()
+    # 9-30 (1), 10-01..07 国庆, 10-08 (2), 10-09 (3), Saturday 10-10 调休上班 (4), 10-12..14 (5..7)
+    assert app.decision_deadline == "2026-10-14"
 
     svc.handle_task({"application_id": "app1", "task": "check", "token": "t1"}, RequestMeta())
     a = store.get("app1")
     assert a.missing == ["项目经理不是施工单位已确认的注册人员", "缺少持有效安全生产考核合格证书的项目负责人（B证）"]
     assert a.notice_issued_on == "2026-09-29"
-    assert a.notice_due_by == add_working_days(date(2026, 9, 29), 5).isoformat()  # holidays skipped
+    assert a.notice_due_by == "2026-10-12"  # holidays skipped, the make-up Saturday counted
     assert flow.answers[-1][1]["ok"] is False
 
     # fixed and resubmitted three weeks later: the decision clock starts again from then
@@ -105,7 +105,7 @@ def test_notice_then_clock_restarts_on_completion():
     svc.handle_task({"application_id": "app1", "task": "check", "token": "t3"}, RequestMeta())
     a = store.get("app1")
     assert a.missing == [] and a.clock_started_on == "2026-10-20"
-    deadline = add_working_days(date(2026, 10, 20), 7)
+    deadline = date(2026, 10, 29)  # 10-21 .. 10-23, 10-26 .. 10-29
     assert a.decision_deadline == deadline.isoformat()
     limits = flow.answers[-1][1]["limits"]
     end_of_deadline = datetime.combine(deadline + timedelta(days=1), time(), tzinfo=ZoneInfo("Asia/Shanghai"))

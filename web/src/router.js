@@ -23,6 +23,11 @@ const routes = [
     component: () => import('./views/Campaigns.vue'),
     meta: { need: 'official', title: '专项工作' },
   },
+  {
+    path: '/official/calendar',
+    component: () => import('./views/WorkCalendar.vue'),
+    meta: { need: 'official', title: '节假日安排' },
+  },
   { path: '/official/credit', component: () => import('./views/Credit.vue'), meta: { need: 'official', title: '诚信记录' } },
   { path: '/projects/:prj', component: () => import('./views/ProjectView.vue'), meta: { need: 'user', title: '项目全过程' } },
   { path: '/permits/:id', component: () => import('./views/PermitView.vue'), meta: { need: 'user', title: '施工许可' } },
