@@ -46,17 +46,21 @@ ZHEJIANG_CURRENT_COUNTIES = {
     "331100": "331102 331121 331122 331123 331124 331125 331126 331127 331181",
 }
 
-# domain.md §3.9 "Changes since 2014": code -> (name, first year, last year). None = open end.
+# domain.md §3.9 "Changes since 2014": code -> (name, first year or day, last year or day). None = open end.
 # They agree with loc.dat except 330113/330114, which loc.dat lacks; the script reports any override it makes.
-ZHEJIANG_CHANGES: dict[str, tuple[str, int | None, int | None]] = {
-    "330103": ("下城区", 1983, 2021),
-    "330104": ("江干区", 1983, 2021),
+# The 2021 Hangzhou reform has day precision: 《浙江省人民政府关于调整杭州市部分行政区划的通知》 (dated 2021-03-11,
+# published 2021-04-09) abolished 下城区/江干区 and set up 临平区/钱塘区; the codes change on the day of
+# publication [P: text of the notice as reprinted by news sites; the effective day is the publication day].
+HANGZHOU_2021 = "2021-04-09"
+ZHEJIANG_CHANGES: dict[str, tuple[str, int | str | None, int | str | None]] = {
+    "330103": ("下城区", 1983, "2021-04-08"),
+    "330104": ("江干区", 1983, "2021-04-08"),
     "330185": ("临安市", 1996, 2017),
     "330112": ("临安区", 2017, None),
     "330183": ("富阳市", 1994, 2014),
     "330111": ("富阳区", 2014, None),
-    "330113": ("临平区", 2021, None),
-    "330114": ("钱塘区", 2021, None),
+    "330113": ("临平区", HANGZHOU_2021, None),
+    "330114": ("钱塘区", HANGZHOU_2021, None),
     "330204": ("江东区", 1983, 2016),
     "330283": ("奉化市", 1989, 2016),
     "330213": ("奉化区", 2016, None),
@@ -70,7 +74,28 @@ ZHEJIANG_CHANGES: dict[str, tuple[str, int | None, int | None]] = {
     "330604": ("上虞区", 2013, None),
     "330383": ("龙港市", 2019, None),
 }
-ZHEJIANG_SOURCES = {"330113": "S-region-js", "330114": "S-region-js"}
+ZHEJIANG_SOURCES = {
+    "330113": "S-region-js; 浙江省人民政府关于调整杭州市部分行政区划的通知（2021）",
+    "330114": "S-region-js; 浙江省人民政府关于调整杭州市部分行政区划的通知（2021）",
+    "330103": "浙江省人民政府关于调整杭州市部分行政区划的通知（2021）",
+    "330104": "浙江省人民政府关于调整杭州市部分行政区划的通知（2021）",
+}
+# Where a retired code's territory went (domain.md §3.9 "→", and the 2021 notice). A record still carrying the old
+# code is mapped to the successor for jurisdiction (which county's officials hold it) with a warning; a code split
+# between several successors names the main one and the parts in a note.
+ZHEJIANG_SUCCESSORS: dict[str, tuple[str, str, str]] = {
+    # code: (successor, verification, note)
+    "330103": ("330105", "P", "撤销下城区、拱墅区，设立新的拱墅区（2021）"),
+    "330104": ("330102", "P", "撤销上城区、江干区，设立新的上城区；原江干区下沙、白杨街道划归钱塘区（330114）"),
+    "330185": ("330112", "V", "撤销县级临安市，设立临安区（2017）"),
+    "330183": ("330111", "V", "撤销县级富阳市，设立富阳区（2014）"),
+    "330204": ("330212", "U", "撤销江东区，行政区域划归鄞州区（2016）"),
+    "330283": ("330213", "V", "撤销县级奉化市，设立奉化区（2016）"),
+    "330322": ("330305", "V", "撤销洞头县，设立洞头区（2015）"),
+    "331021": ("331083", "V", "撤销玉环县，设立县级玉环市（2017）"),
+    "330621": ("330603", "V", "撤销绍兴县，设立柯桥区（2013）"),
+    "330682": ("330604", "V", "撤销县级上虞市，设立上虞区（2013）"),
+}
 
 _PROVINCE = re.compile(r'^(\d{2}) province="([^"]+)"$')
 _COUNTY = re.compile(r'^  (\d{4}) county="([^"]+)"$')
@@ -83,12 +108,17 @@ def loc_dat_path() -> Path:
     return Path(stdnum.cn.__file__).resolve().parent / "loc.dat"
 
 
-def _year_from(y: int | None) -> str | None:
-    return None if y is None else f"{y:04d}-01-01"
+def _year_from(y: int | str | None) -> str | None:
+    """First day of a period: a year (loc.dat precision) or an exact ISO day."""
+    if y is None or isinstance(y, str):
+        return y
+    return f"{y:04d}-01-01"
 
 
-def _year_to(y: int | None) -> str | None:
-    return None if y is None else f"{y:04d}-12-31"
+def _year_to(y: int | str | None) -> str | None:
+    if y is None or isinstance(y, str):
+        return y
+    return f"{y:04d}-12-31"
 
 
 def parse_periods(raw: str) -> list[tuple[str, int | None, int | None]]:
@@ -166,11 +196,14 @@ def entry(code: str, periods: list[tuple[str, int | None, int | None]], known: s
         extra["history"] = [{"name": n, "valid_from": _year_from(s), "valid_to": _year_to(e)} for n, s, e in periods]
     if code in ZHEJIANG_SOURCES:
         extra["source"] = ZHEJIANG_SOURCES[code]
+    if code in ZHEJIANG_SUCCESSORS:
+        successor, verified, note = ZHEJIANG_SUCCESSORS[code]
+        extra.update(successor=successor, successor_verified=verified, successor_note=note)
     return {
         "code": code,
         "name": name,
-        "valid_from": None if None in starts else _year_from(min(starts)),
-        "valid_to": None if None in ends else _year_to(max(ends)),
+        "valid_from": None if None in starts else min(_year_from(s) for s in starts),
+        "valid_to": None if None in ends else max(_year_to(e) for e in ends),
         "parent": parent,
         "extra": extra,
     }
@@ -205,8 +238,10 @@ def build(loc_dat: Path, version: str) -> tuple[dict, list[str]]:
         "description": (
             "行政区划代码 of all of China since 1980, current and retired (never delete: historic projects and ID "
             "numbers use them). Generated by infra/gen_regions.py; do not edit by hand. Dates have year precision "
-            "only: valid_from = YYYY-01-01 of the first year, valid_to = YYYY-12-31 of the last year, so in the year "
-            "of a change both codes are valid. extra.level = province|city|county (by code shape); extra.placeholder "
+            "where only loc.dat is known (valid_from = YYYY-01-01 of the first year, valid_to = YYYY-12-31 of the last "
+            "year, so in the year of a change both codes are valid) and day precision where a source gives the day "
+            "(the 2021 Hangzhou reform). extra.successor names the code a retired code's territory went to "
+            "(extra.successor_note for splits). extra.level = province|city|county (by code shape); extra.placeholder "
             "marks aggregation rows (市辖区, 县, 省直辖县级行政单位) that are not real units; extra.history lists the "
             "names/periods of a code that was renamed or reused. Functional-zone pseudo codes of provincial systems "
             "(e.g. 330354) are not GB/T 2260 and are deliberately absent. Changes after the loc.dat snapshot outside "

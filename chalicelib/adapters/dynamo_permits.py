@@ -137,7 +137,7 @@ class DynamoPermitStore:
 
     def start_overdue(self, today, lookback_months: int):
         """Issued, not started, deadline before `today`: one Query per month bucket over the lookback window."""
-        from chalicelib.domain.permits import add_months
+        from chalicelib.domain.clock import add_months
 
         first = add_months(today.replace(day=1), -lookback_months)
         month = first

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from chalicelib.domain.fields import RequiredUscc
 from chalicelib.domain.records import RecordState, RecordType
 
 
@@ -80,7 +81,7 @@ class Notice(BaseModel):
     campaign_id: str
     campaign_name: str
     kind: NoticeKind
-    uscc: str
+    uscc: RequiredUscc
     enterprise_name: str | None = None
     region_code: str | None = None
     message: str

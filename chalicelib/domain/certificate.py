@@ -127,6 +127,17 @@ def render_notice_pdf(fields: dict[str, Any]) -> bytes:
         if len(text) > 46:
             y -= 16
             c.drawString(96, y, text[46:])
+    later = fields.get("later_findings") or []
+    if later:
+        y -= 28
+        c.drawString(72, y, "告知后因情况变化发现的事项（依法记录，不属于再次告知）：")
+        for f in later:
+            y -= 18
+            text = f"{f['found_on']}：{f['item']}"
+            c.drawString(84, y, text[:46])
+            if len(text) > 46:
+                y -= 16
+                c.drawString(96, y, text[46:])
     y -= 30
     c.drawString(72, y, "请补正后重新提交。补正齐全之日起重新计算法定审查期限。")
     y -= 40

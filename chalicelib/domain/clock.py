@@ -23,3 +23,15 @@ def in_beijing(moment: datetime | str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(BEIJING)
+
+
+def add_months(d: date, months: int) -> date:
+    """Calendar months, as rules say 月 and 年 (一个月内, 满一年, 三个月): the same day of the month, or the month's
+    last day when it has no such day (2026-01-31 + 1 month = 2026-02-28). Never 30 or 365 days."""
+    from dateutil.relativedelta import relativedelta
+
+    return d + relativedelta(months=months)
+
+
+def add_years(d: date, years: int) -> date:
+    return add_months(d, 12 * years)

@@ -5,7 +5,6 @@ The full credit network (penalties entered by officials, awards, scores, publica
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
 from datetime import date
@@ -15,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+from chalicelib.domain.clock import add_months
+from chalicelib.domain.fields import ProjectNumber, RequiredUscc, Uscc
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "credit_rules.json"
 
@@ -39,7 +41,7 @@ class CreditRecord(BaseModel):
     subject_type: str  # enterprise | person
     subject_id: str  # USCC, or person key/employer USCC
     subject_name: str | None = None
-    owner_uscc: str | None = None
+    owner_uscc: Uscc = None
     region_code: str | None = None
     behaviour_code: str
     category: str
@@ -62,7 +64,8 @@ class CreditRecord(BaseModel):
     penalty_date: str | None = None
     penalty_end: str | None = None  # 处罚期限截止（公开期限不得短于处罚期限）
     penalty_amount: str | None = None  # 罚款（万元）
-    project_num: str | None = None
+    penalty_content: str | None = None  # 处罚决定内容 (PunishContent)
+    project_num: ProjectNumber = None
     reviewed_by: str | None = None  # 审核人
     rectified: bool = False  # 信用修复：公开期限已缩短
     original_publish_end: str | None = None
@@ -83,13 +86,6 @@ class CreditRecord(BaseModel):
 @cache
 def rules() -> dict[str, Any]:
     return json.loads(_DATA.read_text("utf-8"))["sources"]
-
-
-def add_months(d: date, months: int) -> date:
-    month = d.month - 1 + months
-    year = d.year + month // 12
-    month = month % 12 + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def credit_id(*parts: str) -> str:
@@ -163,9 +159,12 @@ def publication_rule(on: date) -> dict[str, Any]:
     raise ValueError(f"no publication rule in force on {on}")
 
 
-def publish_end_for(kind: CreditKind, begin: date, months: int | None, penalty_end: date | None) -> date:
-    """Good: 3 years. Bad: the chosen 6 months - 3 years, never shorter than the penalty itself."""
-    rule = publication_rule(begin)
+def publish_end_for(kind: CreditKind, decided_on: date, months: int | None, penalty_end: date | None) -> date:
+    """The end of the publication period, which runs from the decision (处罚决定 / 表彰决定) — never from the conduct:
+    a penalty decided today about 2024 conduct is shown from today (domain.md §5.3: decision date + period).
+    Good: 3 years. Bad: the chosen 6 months - 3 years, never shorter than the penalty itself."""
+    rule = publication_rule(decided_on)
+    begin = decided_on
     if kind == CreditKind.GOOD:
         return add_months(begin, rule["good_months"])
     chosen = months if months is not None else rule["bad_min_months"]
@@ -175,6 +174,23 @@ def publish_end_for(kind: CreditKind, begin: date, months: int | None, penalty_e
         raise InvalidInput(f"不良行为公开期限应为{rule['bad_min_months']}至{rule['bad_max_months']}个月")
     end = add_months(begin, chosen)
     return max(end, penalty_end) if penalty_end else end
+
+
+def extended_end(record: CreditRecord, months: int) -> date:
+    """拒不整改: the period is extended by `months`, at most to the rules' maximum from its begin; an extension never
+    shortens it (not below its current end, nor below the penalty's own period)."""
+    begin = date.fromisoformat(record.publish_begin)
+    current = date.fromisoformat(record.publish_end)
+    cap = add_months(begin, publication_rule(begin)["bad_max_months"])
+    end = max(current, min(add_months(current, months), cap))
+    if record.penalty_end:
+        end = max(end, date.fromisoformat(record.penalty_end))
+    return end
+
+
+def repair_deciders(on: date) -> list[str]:
+    """Who decides 信用修复 under the rules in force (2007 rules: the province, 《建筑市场诚信行为信息管理办法》)."""
+    return list(publication_rule(on)["repair_decided_by"])
 
 
 def shortened_end(record: CreditRecord, requested_end: date) -> date:
@@ -190,7 +206,7 @@ class BlacklistEntry(BaseModel):
     """黑名单 (谁处罚、谁列入)."""
 
     entry_id: str
-    uscc: str
+    uscc: RequiredUscc
     enterprise_name: str | None = None
     criterion: str  # BL-1..BL-4
     criterion_name: str
@@ -224,7 +240,7 @@ class ScoreItem(BaseModel):
 class CreditScore(BaseModel):
     """评价总分 = 基础分 + 良好信用分(封顶) - 不良信用分, each item counted only inside its publication period."""
 
-    uscc: str
+    uscc: RequiredUscc
     on: str
     base: float
     base_reason: str

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from chalicelib.domain import codetables
+from chalicelib.domain.clock import add_years
 from chalicelib.domain.enterprise import Enterprise
 from chalicelib.domain.person import RegisteredPerson
 from chalicelib.domain.records import RecordState
@@ -122,7 +123,7 @@ def review_qualification(
         )
     ach = rule.get("achievements")
     if ach:
-        since = on - timedelta(days=365 * int(ach["years"]))
+        since = add_years(on, -int(ach["years"]))
         counted = [
             a
             for a in achievements

@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, model_validator
 
+from chalicelib.domain import identifiers
 from chalicelib.domain.fields import (
     Amount,
+    BusinessRegNo,
     CnDate,
     EconomicType,
     IdCardType,
+    IdDocumentNo,
     PastDate,
     QualificationCertNo,
     QualificationCode,
@@ -24,10 +27,11 @@ from chalicelib.domain.fields import (
     Text,
     Uscc,
     YesNo,
-    ZhejiangRegion,
+    ZhejiangCounty,
+    identity_problems,
 )
 from chalicelib.domain.records import RecordType
-from chalicelib.domain.registry_base import Part, RecordBase, nat
+from chalicelib.domain.registry_base import Part, RecordBase, input_date, input_warn, nat
 
 
 class QualificationItem(Part):
@@ -85,8 +89,10 @@ class Enterprise(RecordBase):
 
     uscc: Uscc = Field(title="统一社会信用代码", json_schema_extra=nat("TBCorpBasicInfo.CorpCode"))
     name: Text = Field(default=None, title="企业名称", json_schema_extra=nat("TBCorpBasicInfo.CorpName"))
-    business_reg_no: Text = Field(default=None, title="工商注册号", json_schema_extra=nat("TBCorpBasicInfo.LicenseNum"))
-    registered_region: ZhejiangRegion = Field(
+    business_reg_no: BusinessRegNo = Field(
+        default=None, title="工商注册号", json_schema_extra=nat("TBCorpBasicInfo.LicenseNum")
+    )
+    registered_region: ZhejiangCounty = Field(
         default=None, title="注册所在地区划代码", json_schema_extra=nat("TBCorpBasicInfo.CountyNum")
     )
     address: Text = Field(default=None, title="经营地址", json_schema_extra=nat("TBCorpBasicInfo.Address"))
@@ -94,7 +100,7 @@ class Enterprise(RecordBase):
     legal_rep_id_type: IdCardType = Field(
         default=None, title="法定代表人证件类型", json_schema_extra=nat("TBCorpBasicInfo.IDCardTypeNum")
     )
-    legal_rep_id_no: Text = Field(
+    legal_rep_id_no: IdDocumentNo = Field(
         default=None, title="法定代表人证件号码", json_schema_extra=nat("TBCorpBasicInfo.LegalManIDCard", pii=True)
     )
     legal_rep_title: Text = Field(
@@ -118,6 +124,26 @@ class Enterprise(RecordBase):
     @property
     def record_id(self) -> str:
         return self.uscc
+
+    @model_validator(mode="after")
+    def _legal_rep_id_fits(self) -> Enterprise:
+        problems = identity_problems(self.legal_rep_id_type, self.legal_rep_id_no, label="法定代表人证件号码")
+        if problems:
+            raise ValueError("；".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _region_in_force(self, info: ValidationInfo) -> Enterprise:
+        """注册所在地 is today's registration: a code retired by a reform becomes its successor (with a warning)."""
+        as_of = input_date(info)
+        if as_of is not None and self.registered_region:
+            r = identifiers.region_on(self.registered_region, as_of)
+            if r.errors:
+                raise ValueError("；".join(r.errors))
+            for w in r.warnings:
+                input_warn(info, w)
+            self.registered_region = r.code
+        return self
 
     def holds_construction_qualification(self) -> bool:
         return any(item.code and item.code.startswith("D") for c in self.qualifications for item in c.items)

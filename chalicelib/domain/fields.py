@@ -184,6 +184,69 @@ def _zhejiang_region(value: str | None, info: ValidationInfo) -> str | None:
     return result.value
 
 
+def _zhejiang_county(value: str | None, info: ValidationInfo) -> str | None:
+    """A county-level unit of Zhejiang (县、县级市、市辖区): never the province or a city (330100), which no
+    county official holds. Retired codes (330103 下城区) are accepted here; whether a code was in force on the
+    record's own date is the aggregate's check (`region_in_force`), and jurisdiction follows the successor."""
+    if value is None:
+        return None
+    result = identifiers.check_region_code(value, province_prefix="33", level="county")
+    if not result.ok:
+        raise ValueError("；".join(result.errors))
+    if result.warnings:
+        _warn(info, list(result.warnings))
+    return result.value
+
+
+_ID_CARD_SHAPE = re.compile(r"^(\d{15}|\d{17}[\dXx])$")
+_OTHER_ID = re.compile(r"^[0-9A-Za-z\-()（）]{4,30}$")
+
+
+def _id_document(value: str | None, info: ValidationInfo) -> str | None:
+    """证件号码 of any 证件类型: a number shaped like a 居民身份证号 is checked as one (check digit, birth date; a
+    15-digit number becomes 18), anything else must be 4-30 letters, digits or hyphens (passports, 港澳台 permits).
+    Whether the number fits the declared 证件类型 is the aggregate's check (`id_document_fits`)."""
+    if value is None:
+        return None
+    text = "".join(unicodedata.normalize("NFKC", value).split()).upper()
+    if _ID_CARD_SHAPE.match(text):
+        result = identifiers.check_id_card(text)
+        if not result.ok:
+            raise ValueError("；".join(result.errors))
+        if result.warnings:
+            _warn(info, list(result.warnings))
+        return result.value
+    if not _OTHER_ID.match(text):
+        raise ValueError(f"证件号码“{value}”格式不正确（身份证为18位，其他证件为4～30位字母、数字）")
+    return text
+
+
+def _required_document(value: str, info: ValidationInfo) -> str:
+    if not value or not value.strip():
+        raise ValueError("证件号码不能为空")
+    return _id_document(value, info) or ""
+
+
+def _required_county(value: str, info: ValidationInfo) -> str:
+    if not value or not value.strip():
+        raise ValueError("行政区划代码不能为空")
+    return _zhejiang_county(value.strip(), info) or ""
+
+
+def _required_checked(checker: Callable[..., Any]) -> AfterValidator:
+    """For required identifiers: the checker also judges the empty string (统一社会信用代码不能为空)."""
+
+    def validate(value: str, info: ValidationInfo) -> str:
+        result = checker(value)
+        if not result.ok:
+            raise ValueError("；".join(result.errors))
+        if result.warnings:
+            _warn(info, list(result.warnings))
+        return result.value
+
+    return AfterValidator(validate)
+
+
 def _corp_code(value: str | None, info: ValidationInfo) -> str | None:
     """建设单位代码: a USCC (18) or, in older data, an organisation code (9, with or without the hyphen)."""
     if value is None:
@@ -198,14 +261,25 @@ def _corp_code(value: str | None, info: ValidationInfo) -> str | None:
 
 
 Text = Annotated[str | None, Blank]
+# One checked type per identifier (optional: blank = absent; Required*: the value must be given and valid). Every
+# model that carries an identifier uses one of these: import rows, stored records, PATCH bodies, stage filings and
+# API request models (tests/unit/test_identifier_fields.py walks every model and fails on a plain str).
 Uscc = Annotated[str | None, Blank, _checked(identifiers.check_uscc)]
+RequiredUscc = Annotated[str, _required_checked(identifiers.check_uscc)]
+OrgCode = Annotated[str | None, Blank, _checked(identifiers.check_org_code)]
 CorpCode = Annotated[str | None, Blank, AfterValidator(_corp_code)]
 BusinessRegNo = Annotated[str | None, Blank, _checked(identifiers.check_business_reg_no)]
 IdCardNo = Annotated[str | None, Blank, _checked(identifiers.check_id_card)]
+IdDocumentNo = Annotated[str | None, Blank, AfterValidator(_id_document)]
+RequiredIdDocumentNo = Annotated[str, AfterValidator(_required_document)]
 RegionCode = Annotated[str | None, Blank, AfterValidator(_region)]
 ZhejiangRegion = Annotated[str | None, Blank, AfterValidator(_zhejiang_region)]
+ZhejiangCounty = Annotated[str | None, Blank, AfterValidator(_zhejiang_county)]
+RequiredZhejiangCounty = Annotated[str, AfterValidator(_required_county)]
 ProjectNumber = Annotated[str | None, Blank, _checked(identifiers.check_project_number)]
+RequiredProjectNumber = Annotated[str, _required_checked(identifiers.check_project_number)]
 PermitNumber = Annotated[str | None, Blank, _checked(identifiers.check_permit_number)]
+RequiredPermitNumber = Annotated[str, _required_checked(identifiers.check_permit_number)]
 QualificationCertNo = Annotated[str | None, Blank, _checked(identifiers.check_qualification_cert_no)]
 SafetyLicenceNo = Annotated[str | None, Blank, _checked(identifiers.check_safety_licence_no)]
 CnDate = Annotated[date | None, BeforeValidator(parse_cn_date)]
@@ -224,3 +298,38 @@ ProjectUse = Annotated[str | None, Blank, _in_table(codetables.project_uses, "�
 ApprovalLevel = Annotated[str | None, Blank, _in_table(codetables.approval_levels, "立项级别")]
 IdCardType = Annotated[str | None, Blank, _in_table(codetables.id_card_types, "证件类型")]
 EconomicType = Annotated[str | None, Blank, _in_table(codetables.economic_types, "企业登记注册类型")]
+
+
+# ---- cross-field rules shared by every way a record comes in -------------------------------------------------------
+
+ID_CARD_TYPE = "1"  # 居民身份证 (TBIDCardTypeDic)
+_SEX_NAMES = {"1": "男", "2": "女"}
+
+
+def identity_problems(
+    id_type: str | None,
+    id_no: str | None,
+    *,
+    sex: str | None = None,
+    birth_date: date | None = None,
+    label: str = "证件号码",
+) -> list[str]:
+    """证件类型 vs 证件号码, and for a 居民身份证 the sex (17th digit) and birth date the number states."""
+    if not id_no:
+        return []
+    if (id_type or ID_CARD_TYPE) != ID_CARD_TYPE:
+        if _ID_CARD_SHAPE.match(id_no):
+            return [f"{label}是居民身份证号，证件类型应为“居民身份证”"]
+        return []
+    check = identifiers.check_id_card(id_no)
+    if not check.ok:
+        return [f"{label}：" + "；".join(check.errors)]
+    number = check.value or id_no
+    problems = []
+    stated_sex = "1" if int(number[16]) % 2 else "2"
+    if sex in _SEX_NAMES and sex != stated_sex:
+        problems.append(f"性别“{_SEX_NAMES[sex]}”与身份证号（第17位表示{_SEX_NAMES[stated_sex]}）不一致")
+    born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    if birth_date is not None and birth_date != born:
+        problems.append(f"出生日期{birth_date.isoformat()}与身份证号中的{born.isoformat()}不一致")
+    return problems

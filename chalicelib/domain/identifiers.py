@@ -603,6 +603,71 @@ def _check_region_code(
     return r.done(text)
 
 
+@dataclass(frozen=True)
+class RegionOnDate:
+    """A region code as a record dated `on` may carry it: the code to keep, the county that holds it today
+    (jurisdiction), and what to tell the user."""
+
+    code: str | None
+    jurisdiction: str | None
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def successor_of(code: str, on: date | None = None) -> str | None:
+    """Follow `extra.successor` from a retired code to the code in force on `on` (default today); None if the
+    chain ends without one (a retired code nobody took over)."""
+    day = _day(on)
+    seen = set()
+    current = code
+    while current and current not in seen:
+        seen.add(current)
+        entry = regions().get(current)
+        if entry is None:
+            return None
+        if entry.is_valid_on(day):
+            return current
+        current = entry.extra.get("successor")
+    return None
+
+
+def jurisdiction_of(code: str | None) -> str | None:
+    """The county whose officials hold a record located at `code` today: the code itself, or its successor after
+    a reform (330103 下城区 → 330105 拱墅区). None for an unknown code or one without successor."""
+    if not code:
+        return None
+    return successor_of(code) if regions().get(code) is not None else None
+
+
+def region_on(code: str | None, on: date | None = None) -> RegionOnDate:
+    """A county code given for a record dated `on` (the data's own date: a project's start, today for a current
+    registration). In force that day: kept. Retired before it: replaced by its successor, with a warning. Not yet
+    set up that day, or retired without successor: an error. Jurisdiction is always today's county."""
+    if not code:
+        return RegionOnDate(None, None)
+    entry = regions().get(code)
+    if entry is None:
+        return RegionOnDate(code, None, (f"行政区划代码{code}不存在",))
+    day = _day(on)
+    shown = f"行政区划代码{code}（{entry.name_on(day)}）"
+    if entry.is_valid_on(day):
+        return RegionOnDate(code, jurisdiction_of(code))
+    if entry.valid_from is not None and day < entry.valid_from:
+        return RegionOnDate(
+            code, None, (f"{shown}自{entry.valid_from.isoformat()}起设立，{day.isoformat()}时尚未设立",)
+        )
+    successor = successor_of(code, day)
+    if successor is None:
+        return RegionOnDate(code, None, (f"{shown}已撤销（有效期至{entry.valid_to}），且没有承继的行政区",))
+    target = regions().get(successor)
+    note = entry.extra.get("successor_note")
+    warning = (
+        f"{shown}已于{entry.valid_to.isoformat() if entry.valid_to else ''}撤销，按现行区划改为"
+        f"{successor}（{target.name if target else ''}）" + (f"：{note}" if note else "")
+    )
+    return RegionOnDate(successor, jurisdiction_of(successor), (), (warning,))
+
+
 def region_name(code: Any, on: date | None = None) -> str | None:
     """Name of a region code (as it was called on `on`, if given); None for an unknown code."""
     entry = regions().get(code) if isinstance(code, str) else None

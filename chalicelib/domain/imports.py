@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from chalicelib.domain.fields import Uscc
 from chalicelib.domain.lifecycle import TransitionTable
 from chalicelib.domain.records import RecordType
 
@@ -82,7 +83,7 @@ class ImportJob(BaseModel):
     owner_subject: str
     owner_username: str
     owner_role: str
-    owner_uscc: str | None = None
+    owner_uscc: Uscc = None
     region_code: str | None = None
     state: JobState = JobState.PENDING
     version: int = 1

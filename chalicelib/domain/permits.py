@@ -16,7 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from chalicelib.domain.clock import add_months
 from chalicelib.domain.codetables import safety_cert_types
+from chalicelib.domain.fields import RequiredProjectNumber, RequiredUscc, Uscc
 from chalicelib.domain.records import RecordState
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "permit_rules.json"
@@ -63,24 +65,55 @@ class PermitExtension(BaseModel):
     decision_reason: str | None = None
 
 
+class PreconditionCheck(BaseModel):
+    """One condition of 令第18号 第四条 as checked for an application: where the answer came from, and the result."""
+
+    item: str = Field(description="条款，如 第四条（一）")
+    title: str
+    source: str = Field(description="平台数据 / 申请人提交 / 申请人承诺 / 不适用 / 由审查人员核实")
+    ok: bool
+    detail: str
+
+
+class LaterFinding(BaseModel):
+    """A gap found after the one-time notice (一次性告知) because the facts changed (a licence expired, a record was
+    reopened): recorded as a documented exception to the single notice, never as a second notice."""
+
+    found_on: str
+    item: str
+
+
 class PermitApplication(BaseModel):
     application_id: str
-    prj_num: str
+    prj_num: RequiredProjectNumber
     project_name: str | None = None
     region_code: str
-    applicant_uscc: str
-    construction_uscc: str = Field(description="施工单位")
-    supervision_uscc: str | None = Field(default=None, description="监理单位")
+    applicant_uscc: RequiredUscc
+    construction_uscc: RequiredUscc = Field(description="施工单位")
+    supervision_uscc: Uscc = Field(default=None, description="监理单位")
     project_manager: str = Field(description="项目经理（人员标识）")
     safety_persons: list[str] = Field(default_factory=list, description="安全生产管理人员（三类人员，人员标识）")
     chief_engineer: str | None = Field(default=None, description="总监理工程师（人员标识）")
     contract_price: Decimal = Field(ge=0, description="合同价格（万元）")
     area: Decimal = Field(ge=0, description="建筑面积（平方米）")
     exempt_reason: str | None = None
+    contract_start: date | None = Field(default=None, description="合同开工日期")
+    contract_end: date | None = Field(default=None, description="合同竣工日期")
+    land_use_exempt_reason: str | None = Field(default=None, description="依法无需办理用地批准手续的理由")
+    planning_exempt_reason: str | None = Field(default=None, description="依法无需取得建设工程规划许可证的理由")
+    site_ready: bool = Field(default=False, description="申请人承诺：施工场地已经基本具备施工条件")
+    funds_committed: bool = Field(default=False, description="申请人承诺：建设资金已经落实（承诺书）")
+    funds_in_place: Decimal | None = Field(default=None, ge=0, description="到位资金（万元，2018年9月28日前的申请）")
+    remarks: str | None = Field(default=None, max_length=500, description="备注（印于证书）")
     applied_on: str
     state: PermitState = PermitState.SUBMITTED
     version: int = 1
     missing: list[str] = Field(default_factory=list)
+    checks: list[PreconditionCheck] = Field(default_factory=list, description="第四条逐项检查结果")
+    notice_items: list[str] = Field(default_factory=list, description="一次性告知的补正事项（告知后不再变更）")
+    later_findings: list[LaterFinding] = Field(
+        default_factory=list, description="告知后因情况变化发现的事项（一次性告知的例外，逐项记录）"
+    )
     flags: list[str] = Field(default_factory=list, description="提示审查人员注意的情况（不阻止办理）")
     task_token: str | None = None  # stored server-side, never returned by the API
     task_step: str | None = None
@@ -125,13 +158,32 @@ def rules() -> dict[str, Any]:
 
 
 def _dated(entries: list[dict[str, Any]], on: date) -> dict[str, Any]:
-    current = None
-    for e in sorted(entries, key=lambda e: e["from"]):
+    """The entry with the latest `from` on or before `on`; before the first entry, the first one (every date has a
+    rule: an application dated before the oldest rule the platform holds is judged by that oldest rule)."""
+    ordered = sorted(entries, key=lambda e: e["from"])
+    current = ordered[0]
+    for e in ordered:
         if date.fromisoformat(e["from"]) <= on:
             current = e
-    if current is None:
-        raise ValueError(f"no rule in force on {on}")
     return current
+
+
+def _in_period(entries: list[dict[str, Any]], on: date) -> dict[str, Any] | None:
+    """The entry whose [from, to] (to inclusive; null = open) contains `on`, or None."""
+    for e in entries:
+        if date.fromisoformat(e["from"]) <= on and (e.get("to") is None or on <= date.fromisoformat(e["to"])):
+            return e
+    return None
+
+
+def below_threshold(price: Decimal, area: Decimal, on: date) -> bool:
+    """Exempt from the permit (可以不申请): investment or area under the dated limit. Whether the limit itself is
+    exempt is part of the rule: the national 30万元/300平方米 "以下" includes it, Zhejiang's 200万元/1000平方米 does not."""
+    limit = threshold(on)
+    price_limit, area_limit = Decimal(str(limit["investment_wan"])), Decimal(str(limit["area_m2"]))
+    if limit.get("inclusive", True):
+        return price <= price_limit or area <= area_limit
+    return price < price_limit or area < area_limit
 
 
 def threshold(on: date) -> dict[str, Any]:
@@ -200,13 +252,201 @@ def check_preconditions(
         missing.append("总监理工程师不是监理单位的注册监理工程师")
     missing += safety_gaps([manager, *(safety or [])], on)
     limit = threshold(on)
-    below = app.contract_price <= Decimal(str(limit["investment_wan"])) or app.area <= Decimal(str(limit["area_m2"]))
+    below = below_threshold(app.contract_price, app.area, on)
     if below and not app.exempt_reason:
         missing.append(
             f"工程投资额{app.contract_price}万元或建筑面积{app.area}平方米未超过限额"
             f"（{limit['investment_wan']}万元/{limit['area_m2']}平方米），无需办理施工许可或请说明理由"
         )
     return missing
+
+
+def _article4() -> dict[str, Any]:
+    return rules()["article4"]
+
+
+def contract_within_one_year(app: PermitApplication) -> bool | None:
+    if app.contract_start is None or app.contract_end is None:
+        return None
+    return app.contract_end < add_months(app.contract_start, 12)
+
+
+def article4_checks(
+    app: PermitApplication, *, project: Any, on: date, other_gaps: dict[str, list[str]]
+) -> list[PreconditionCheck]:
+    """令第18号 第四条, item by item, each with its source. `other_gaps` are the findings of the checks that read
+    the registries and stage records, by item: (四) enterprise, personnel and contracts, (五) drawing review,
+    (六) quality and safety supervision."""
+    applied = date.fromisoformat(app.applied_on)
+    out: list[PreconditionCheck] = []
+
+    land = getattr(project, "land_plan_permit_no", None)
+    if land:
+        out.append(
+            PreconditionCheck(
+                item="第四条（一）",
+                title="用地批准手续",
+                source="平台数据",
+                ok=True,
+                detail=f"工程项目库：建设用地规划许可证号{land}",
+            )
+        )
+    elif app.land_use_exempt_reason:
+        out.append(
+            PreconditionCheck(
+                item="第四条（一）",
+                title="用地批准手续",
+                source="申请人提交",
+                ok=True,
+                detail=f"申请人说明依法无需办理：{app.land_use_exempt_reason}",
+            )
+        )
+    else:
+        out.append(
+            PreconditionCheck(
+                item="第四条（一）",
+                title="用地批准手续",
+                source="平台数据",
+                ok=False,
+                detail="未办理用地批准手续：工程项目未登记建设用地规划许可证号，也未说明依法无需办理的理由",
+            )
+        )
+
+    plan = getattr(project, "project_plan_permit_no", None)
+    if plan:
+        out.append(
+            PreconditionCheck(
+                item="第四条（二）",
+                title="建设工程规划许可证",
+                source="平台数据",
+                ok=True,
+                detail=f"工程项目库：建设工程规划许可证号{plan}",
+            )
+        )
+    elif app.planning_exempt_reason:
+        out.append(
+            PreconditionCheck(
+                item="第四条（二）",
+                title="建设工程规划许可证",
+                source="申请人提交",
+                ok=True,
+                detail=f"申请人说明无需取得（如不在城市、镇规划区内）：{app.planning_exempt_reason}",
+            )
+        )
+    else:
+        out.append(
+            PreconditionCheck(
+                item="第四条（二）",
+                title="建设工程规划许可证",
+                source="平台数据",
+                ok=False,
+                detail="未取得建设工程规划许可证：工程项目未登记建设工程规划许可证号，也未说明无需取得的理由",
+            )
+        )
+
+    out.append(
+        PreconditionCheck(
+            item="第四条（三）",
+            title="施工场地具备施工条件",
+            source="申请人承诺",
+            ok=app.site_ready,
+            detail="申请人承诺施工场地已经基本具备施工条件，需要征收房屋的，其进度符合施工要求"
+            if app.site_ready
+            else "申请人未承诺施工场地已经基本具备施工条件",
+        )
+    )
+
+    for item, title in (
+        ("第四条（四）", "已经确定施工企业"),
+        ("第四条（五）", "施工图设计文件已按规定审查合格"),
+        ("第四条（六）", "保证工程质量和安全的具体措施"),
+    ):
+        gaps = other_gaps.get(item, [])
+        out.append(
+            PreconditionCheck(
+                item=item,
+                title=title,
+                source="平台数据",
+                ok=not gaps,
+                detail="；".join(gaps) if gaps else "平台数据核对一致",
+            )
+        )
+
+    rule = _in_period(_article4()["supervision_required"], applied)
+    if rule is None:
+        out.append(
+            PreconditionCheck(
+                item="第四条（七）",
+                title="委托监理",
+                source="不适用",
+                ok=True,
+                detail="该项已于2018年9月28日删除（令第42号）",
+            )
+        )
+    else:
+        needed = app.contract_price >= Decimal(str(rule["min_investment_wan"]))
+        ok = (not needed) or bool(app.supervision_uscc)
+        out.append(
+            PreconditionCheck(
+                item="第四条（七）",
+                title="委托监理",
+                source="平台数据",
+                ok=ok,
+                detail=("已委托监理" if app.supervision_uscc else "按规定无需委托监理")
+                if ok
+                else f"按规定应当委托监理的工程（{rule['min_investment_wan']}万元以上）未委托监理",
+            )
+        )
+
+    funds = _in_period(_article4()["funds"], applied)
+    if funds is None or funds["kind"] == "commitment":
+        out.append(
+            PreconditionCheck(
+                item="第四条（八）",
+                title="建设资金已经落实",
+                source="申请人承诺",
+                ok=app.funds_committed,
+                detail="建设单位已提交建设资金已经落实承诺书"
+                if app.funds_committed
+                else "未提交建设资金已经落实承诺书",
+            )
+        )
+    else:
+        short = contract_within_one_year(app)
+        if short is None:
+            out.append(
+                PreconditionCheck(
+                    item="第四条（八）",
+                    title="建设资金已经落实",
+                    source="申请人提交",
+                    ok=False,
+                    detail="请填写合同开工、竣工日期，以确定到位资金比例",
+                )
+            )
+        else:
+            share = Decimal(str(funds["share_within_one_year" if short else "share_over_one_year"]))
+            need = (app.contract_price * share).quantize(Decimal("0.01"))
+            have = app.funds_in_place or Decimal(0)
+            out.append(
+                PreconditionCheck(
+                    item="第四条（八）",
+                    title="建设资金已经落实",
+                    source="申请人提交",
+                    ok=have >= need,
+                    detail=f"到位资金{have}万元，应不少于合同价的{int(share * 100)}%（{need}万元）",
+                )
+            )
+
+    out.append(
+        PreconditionCheck(
+            item="第四条（九）",
+            title="法律、行政法规规定的其他条件",
+            source="由审查人员核实",
+            ok=True,
+            detail="平台无对应数据，由审查人员核实",
+        )
+    )
+    return out
 
 
 def safety_gaps(people: list[Any], on: date) -> list[str]:
@@ -228,16 +468,14 @@ def safety_gaps(people: list[Any], on: date) -> list[str]:
 def splitting_flag(app: PermitApplication, related: list[PermitApplication], on: date) -> str | None:
     """分解工程规避施工许可: this application is under the threshold, but together with the same applicant's other
     applications for the same project or the same site it is not. A flag for the reviewing official, not a refusal."""
-    limit = threshold(on)
-    price_limit, area_limit = Decimal(str(limit["investment_wan"])), Decimal(str(limit["area_m2"]))
-    if app.contract_price > price_limit and app.area > area_limit:
+    if not below_threshold(app.contract_price, app.area, on):
         return None
     others = [r for r in related if r.application_id != app.application_id and r.state != PermitState.REJECTED]
     if not others:
         return None
     price = app.contract_price + sum((r.contract_price for r in others), Decimal(0))
     area = app.area + sum((r.area for r in others), Decimal(0))
-    if price > price_limit and area > area_limit:
+    if not below_threshold(price, area, on):
         return (
             f"疑似分解工程规避施工许可：同一建设单位在同一项目或地点另有{len(others)}项申请，"
             f"合计合同价格{price}万元、建筑面积{area}平方米，超过限额"
@@ -277,15 +515,13 @@ def after_issue_rules() -> dict[str, Any]:
     return rules()["after_issue"]
 
 
-def add_months(d: date, months: int) -> date:
-    from dateutil.relativedelta import relativedelta
-
-    return d + relativedelta(months=months)
-
-
 def start_deadline(issued_on: date, granted_months: list[int]) -> date:
-    """Start within 3 months of issue, plus every granted extension (令第18号 第九条)."""
-    return add_months(issued_on, int(after_issue_rules()["start_within_months"]) + sum(granted_months))
+    """Start within 3 months of issue (令第18号 第九条); each granted extension moves the deadline then in force by its
+    months (2025-11-30: deadline 2026-02-28, extended by 3 months to 2026-05-28 — not issue date + 6 months)."""
+    deadline = add_months(issued_on, int(after_issue_rules()["start_within_months"]))
+    for months in granted_months:
+        deadline = add_months(deadline, months)
+    return deadline
 
 
 def granted(app: PermitApplication) -> list[PermitExtension]:
@@ -337,10 +573,10 @@ def lapse_notice(app: PermitApplication) -> str:
 
 
 def suspension_late(stopped_on: date, reported_on: date) -> bool:
-    """中止施工之日起一个月内报告."""
-    return (reported_on - stopped_on).days > int(after_issue_rules()["suspension_report_days"])
+    """中止施工之日起一个月内报告: on time up to the same day of the next month (03-01 -> 04-01; 01-31 -> 02-28)."""
+    return reported_on > add_months(stopped_on, int(after_issue_rules()["suspension_report_months"]))
 
 
 def resume_needs_check(suspended_on: date, resumed_on: date) -> bool:
-    """中止施工满一年的工程恢复施工前，应当报发证机关核验施工许可证."""
-    return (resumed_on - suspended_on).days >= int(after_issue_rules()["resume_check_after_days"])
+    """中止施工满一年的工程恢复施工前，应当报发证机关核验施工许可证: a full calendar year (2024-02-29 -> 2025-02-28)."""
+    return resumed_on >= add_months(suspended_on, int(after_issue_rules()["resume_check_after_months"]))

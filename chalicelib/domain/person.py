@@ -13,17 +13,19 @@ import hashlib
 import hmac
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from chalicelib.domain.fields import (
     CnDate,
     IdCardType,
     PastDate,
     RegistrationType,
+    RequiredIdDocumentNo,
     SafetyCertType,
     Specialty,
     Text,
     Uscc,
+    identity_problems,
 )
 from chalicelib.domain.records import RecordType
 from chalicelib.domain.registry_base import Part, RecordBase, nat
@@ -80,7 +82,9 @@ class RegisteredPerson(RecordBase):
     id_type: IdCardType = Field(
         default="1", title="证件类型", json_schema_extra=nat("TBRegPersonRegInfo.IDCardTypeNum")
     )
-    id_no: str = Field(title="证件号码", json_schema_extra=nat("TBRegPersonRegInfo.IDCard18", pii=True))
+    id_no: RequiredIdDocumentNo = Field(
+        title="证件号码", json_schema_extra=nat("TBRegPersonRegInfo.IDCard18", pii=True)
+    )
     birth_date: CnDate = Field(default=None, title="出生日期", json_schema_extra=nat("TBRegPersonRegInfo.Birthday"))
     education: Text = Field(default=None, title="学历", json_schema_extra=nat("TBRegPersonRegInfo.EduLevelNum"))
     mobile: Text = Field(default=None, title="手机号码", json_schema_extra={"pii": True})
@@ -90,6 +94,14 @@ class RegisteredPerson(RecordBase):
     @property
     def record_id(self) -> str:
         return f"{self.person_key}/{self.employer_uscc}"
+
+    @model_validator(mode="after")
+    def _identity_fits(self) -> RegisteredPerson:
+        """证件类型 / 证件号码 / 性别 / 出生日期 agree (a 居民身份证 number states birth date and sex)."""
+        problems = identity_problems(self.id_type, self.id_no, sex=self.sex, birth_date=self.birth_date)
+        if problems:
+            raise ValueError("；".join(problems))
+        return self
 
 
 def person_key(id_type: str, id_no: str, secret: bytes) -> str:

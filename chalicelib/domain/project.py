@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, model_validator
 
+from chalicelib.domain import identifiers
 from chalicelib.domain.fields import (
     Amount,
     ApprovalLevel,
@@ -19,10 +20,10 @@ from chalicelib.domain.fields import (
     ProjectNumber,
     ProjectUse,
     Text,
-    ZhejiangRegion,
+    ZhejiangCounty,
 )
 from chalicelib.domain.records import RecordType
-from chalicelib.domain.registry_base import RecordBase, nat
+from chalicelib.domain.registry_base import RecordBase, input_date, input_warn, nat
 
 
 class Project(RecordBase):
@@ -33,7 +34,7 @@ class Project(RecordBase):
     prj_num: ProjectNumber = Field(title="项目编号", json_schema_extra=nat("TBProjectInfo.PrjNum"))
     name: Text = Field(default=None, title="项目名称", json_schema_extra=nat("TBProjectInfo.PrjName"))
     category: ProjectCategory = Field(default=None, title="项目分类", json_schema_extra=nat("TBProjectInfo.PrjTypeNum"))
-    location_region: ZhejiangRegion = Field(
+    location_region: ZhejiangCounty = Field(
         default=None, title="建设地点区划代码", json_schema_extra=nat("TBProjectInfo.CountyNum")
     )
     address: Text = Field(default=None, title="建设地点", json_schema_extra=nat("TBProjectInfo.Address"))
@@ -68,3 +69,18 @@ class Project(RecordBase):
     @property
     def record_id(self) -> str:
         return self.prj_num
+
+    @model_validator(mode="after")
+    def _location_in_force(self, info: ValidationInfo) -> Project:
+        """建设地点 on the project's own date (its start, or today): a 2019 project in 下城区 keeps 330103; a code
+        not yet set up on that date is an error, one retired before it becomes its successor."""
+        as_of = input_date(info)
+        if as_of is not None and self.location_region:
+            on = self.start_date if self.start_date and self.start_date < as_of else as_of
+            r = identifiers.region_on(self.location_region, on)
+            if r.errors:
+                raise ValueError("；".join(r.errors))
+            for w in r.warnings:
+                input_warn(info, w)
+            self.location_region = r.code
+        return self

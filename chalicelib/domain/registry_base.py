@@ -7,10 +7,12 @@ Field names are English; each field's `national` entry names the table and colum
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.domain.fields import Uscc
 from chalicelib.domain.records import EDITABLE_STATES, Provenance, RecordState, RecordType
 from chalicelib.domain.review import ReviewInfo, SlaClock
 
@@ -54,7 +56,7 @@ class RecordBase(BaseModel):
     updated_at: str
     submitted_at: str | None = None
     region_code: str | None = Field(default=None, description="所属县级行政区划代码（管辖范围）")
-    owner_uscc: str | None = Field(default=None, description="归属企业统一社会信用代码")
+    owner_uscc: Uscc = Field(default=None, description="归属企业统一社会信用代码")
     review: ReviewInfo = Field(default_factory=ReviewInfo, description="审核状态（负责层级、认领人、最近决定）")
     sla: SlaClock = Field(default_factory=SlaClock, description="办理时限计时（主管部门/企业）")
 
@@ -69,6 +71,27 @@ class RecordBase(BaseModel):
     def data(self) -> dict[str, Any]:
         """The business content without lifecycle metadata (what a diff, a digest or an export looks at)."""
         return self.model_dump(mode="json", exclude=set(self.META_FIELDS))
+
+
+def validate_input(model: type[RecordBase], data: dict[str, Any], *, as_of: date) -> tuple[RecordBase, list[str]]:
+    """Validate a record that comes in (import row, portal form, PATCH, filing) — the one way every input path
+    validates, so a value gets the same verdict whichever way it arrives. `as_of` is the data's own date for the
+    rules that depend on it (a region code in force that day); warnings come back as "label：message"."""
+    warnings: list[tuple[str, str]] = []
+    record = model.model_validate(data, context={"as_of": as_of, "warnings": warnings})
+    return record, [m for _, m in warnings]
+
+
+def input_date(info: Any) -> date | None:
+    """The `as_of` of an input validation (None when a stored record is read back: stored data is not re-judged)."""
+    ctx = info.context if info is not None else None
+    return ctx.get("as_of") if isinstance(ctx, dict) else None
+
+
+def input_warn(info: Any, message: str) -> None:
+    ctx = info.context if info is not None else None
+    if isinstance(ctx, dict) and isinstance(ctx.get("warnings"), list):
+        ctx["warnings"].append(("", message))
 
 
 def national_mapping(model: type[BaseModel], prefix: str = "") -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from chalicelib.domain.errors import Forbidden, InvalidInput
+from chalicelib.domain.fields import Uscc
 from chalicelib.domain.identity import PROVINCE_CODE, PROVINCE_ROLES, Principal, Role, in_region_scope
 from chalicelib.domain.lifecycle import TransitionTable
 from chalicelib.domain.records import RecordEvent
@@ -279,7 +280,7 @@ class SupplementRequest(BaseModel):
     record_type: str
     record_id: str
     record_key: list[str]
-    owner_uscc: str | None
+    owner_uscc: Uscc
     region_code: str | None
     state: RequestState = RequestState.DRAFT
     version: int = 1

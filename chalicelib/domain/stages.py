@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-USCC = Annotated[str, Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", description="统一社会信用代码")]
+from chalicelib.domain.fields import RequiredProjectNumber, RequiredUscc, Uscc
+
+USCC = RequiredUscc  # checked (check character included), as everywhere else
 DocNo = Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[0-9A-Za-z\-_（）()\u4e00-\u9fff]+$")]
 
 
@@ -59,7 +61,7 @@ class TenderResult(BaseModel):
     result_date: date = Field(description="中标日期")
     money: Decimal = Field(ge=0, description="中标金额（万元）")
     winner_uscc: USCC = Field(description="中标单位")
-    agency_uscc: USCC | None = Field(default=None, description="招标代理机构")
+    agency_uscc: Uscc = Field(default=None, description="招标代理机构")
 
 
 class ContractFiling(BaseModel):
@@ -73,7 +75,7 @@ class ContractFiling(BaseModel):
     contract_date: date
     employer_uscc: USCC = Field(description="发包单位")
     contractor_uscc: USCC = Field(description="承包单位")
-    union_uscc: USCC | None = Field(default=None, description="联合体承包单位")
+    union_uscc: Uscc = Field(default=None, description="联合体承包单位")
 
 
 class DrawingReview(BaseModel):
@@ -129,7 +131,7 @@ TRANSITIONS: dict[str, tuple[set[StageState], StageState]] = {
 
 
 class StageRecord(BaseModel):
-    prj_num: str
+    prj_num: RequiredProjectNumber
     kind: StageKind
     number: str
     region_code: str

@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from chalicelib.domain.errors import Forbidden, InvalidInput
+from chalicelib.domain.fields import Uscc
 from chalicelib.domain.identity import Principal, Role
 from chalicelib.domain.lifecycle import TransitionTable
 
@@ -94,7 +95,7 @@ class Upload(BaseModel):
     owner_subject: str
     owner_username: str | None = None
     owner_role: str | None = None
-    owner_uscc: str | None = None
+    owner_uscc: Uscc = None
     region_code: str | None = None
     record_type: str | None = None  # for legacy exports: enterprise / person / project
     state: UploadState = UploadState.REQUESTED

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 from pydantic import BaseModel, Field
 
+from chalicelib.domain.fields import Uscc
 from chalicelib.domain.identity import ROLE_LABELS, Principal
 from chalicelib.entrypoints.http import Ctx, api_route
 from chalicelib.wiring import get_auth_service
@@ -27,7 +28,7 @@ class Me(BaseModel):
     role: str
     role_label: str
     region_code: str | None = None
-    uscc: str | None = Field(default=None, description="统一社会信用代码（企业用户）")
+    uscc: Uscc = Field(default=None, description="统一社会信用代码（企业用户）")
     display_name: str | None = None
     org_name: str | None = None
 

@@ -8,6 +8,7 @@ from chalice import Blueprint
 from pydantic import BaseModel, Field
 
 from chalicelib.domain.credit import BlacklistEntry, CreditRecord
+from chalicelib.domain.fields import ProjectNumber, RequiredUscc
 from chalicelib.domain.identity import OFFICIAL_ROLES, Role
 from chalicelib.entrypoints.http import Ctx, api_route, decode_cursor, encode_cursor
 from chalicelib.wiring import get_credit_service
@@ -19,7 +20,7 @@ OFFICIALS = [Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PROVINCE_OFFICIAL]
 class CreditIn(BaseModel):
     """录入诚信记录：不良行为（行政处罚）或良好行为（获奖、表彰）"""
 
-    uscc: str = Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", description="企业统一社会信用代码")
+    uscc: RequiredUscc = Field(description="企业统一社会信用代码")
     behaviour_code: str = Field(description="认定标准行为代码，如 C1-2-05 转包或违法分包、G-1-02 钱江杯")
     content: str = Field(min_length=4, max_length=2000, description="事由")
     happened_on: date
@@ -29,8 +30,9 @@ class CreditIn(BaseModel):
     penalty_date: date | None = None
     penalty_end: date | None = Field(default=None, description="处罚期限截止日期")
     penalty_amount: str | None = Field(default=None, max_length=20, description="罚款金额（万元）")
+    penalty_content: str | None = Field(default=None, max_length=2000, description="处罚决定内容")
     basis: str | None = Field(default=None, max_length=500, description="处罚依据")
-    project_num: str | None = Field(default=None, pattern=r"^\d{16}$")
+    project_num: ProjectNumber = Field(default=None, description="项目编号")
     person_key: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{24}$", description="记录对象为该企业的注册人员时填写"
     )
@@ -60,7 +62,7 @@ class ExtendIn(BaseModel):
 
 
 class BlacklistIn(BaseModel):
-    uscc: str = Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+    uscc: RequiredUscc
     criterion: str = Field(description="BL-1 ～ BL-4（建市〔2017〕241号 黑名单认定条件）")
     basis: str = Field(min_length=4, max_length=1000, description="认定依据（处罚决定文号等）")
     listed_on: date

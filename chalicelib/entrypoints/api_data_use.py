@@ -9,19 +9,19 @@ from chalice import Blueprint
 from pydantic import BaseModel, Field
 
 from chalicelib.domain.credit import CreditRecord
+from chalicelib.domain.fields import RequiredIdDocumentNo, RequiredProjectNumber, RequiredUscc
 from chalicelib.domain.identity import OFFICIAL_ROLES, Role
 from chalicelib.entrypoints.http import Ctx, api_route
 from chalicelib.wiring import get_data_use_service
 
 bp = Blueprint(__name__)
-USCC = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 VERIFIERS = [Role.TENDER_SUPERVISION, *OFFICIAL_ROLES]
 
 
 class QualificationReviewIn(BaseModel):
     """资质申请平台数据审查"""
 
-    uscc: str = Field(pattern=USCC, description="申请企业统一社会信用代码（企业用户只能是本企业）")
+    uscc: RequiredUscc = Field(description="申请企业统一社会信用代码（企业用户只能是本企业）")
     kind: str = Field(
         description="NEW 首次申请 / UPGRADE 升级 / ADD 增项 / RENEWAL 延续 / REASSESSMENT 重新核定 / CHANGE 变更"
     )
@@ -38,7 +38,7 @@ class RequirementOut(BaseModel):
 
 
 class QualificationReport(BaseModel):
-    uscc: str
+    uscc: RequiredUscc
     enterprise_name: str | None
     kind: str
     kind_label: str
@@ -55,7 +55,7 @@ class AwardQuery(BaseModel):
 
 
 class AwardCheck(BaseModel):
-    prj_num: str
+    prj_num: RequiredProjectNumber
     award: str
     award_label: str | None
     eligible: bool
@@ -64,7 +64,7 @@ class AwardCheck(BaseModel):
 
 class AwardIn(BaseModel):
     award: str
-    uscc: str = Field(pattern=USCC, description="获奖施工企业")
+    uscc: RequiredUscc = Field(description="获奖施工企业")
     granted_on: date
     document_no: str = Field(min_length=2, max_length=100, description="表彰文件文号")
 
@@ -75,7 +75,7 @@ class EnterpriseQuery(BaseModel):
 
 class PersonIn(BaseModel):
     id_type: str = Field(default="1", pattern=r"^\d$")
-    id_no: str = Field(min_length=15, max_length=18, description="证件号码（只在请求体中传递，不进地址栏与日志）")
+    id_no: RequiredIdDocumentNo = Field(max_length=30, description="证件号码（只在请求体中传递，不进地址栏与日志）")
 
 
 @api_route(

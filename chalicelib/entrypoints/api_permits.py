@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from chalicelib.domain.fields import RequiredUscc, Uscc
 from chalicelib.domain.identity import OFFICIAL_ROLES, Role
 from chalicelib.domain.permits import STATE_LABELS
 from chalicelib.entrypoints.http import Ctx, api_route
@@ -20,8 +21,8 @@ bp = Blueprint(__name__)
 class PermitApplyIn(BaseModel):
     """施工许可申请"""
 
-    construction_uscc: str = Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", description="施工单位统一社会信用代码")
-    supervision_uscc: str | None = Field(default=None, pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+    construction_uscc: RequiredUscc = Field(description="施工单位统一社会信用代码")
+    supervision_uscc: Uscc = Field(default=None, description="监理单位统一社会信用代码")
     project_manager: str = Field(pattern=r"^[0-9a-f]{24}$", description="项目经理（人员标识）")
     chief_engineer: str | None = Field(default=None, pattern=r"^[0-9a-f]{24}$")
     safety_persons: list[Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")]] = Field(
@@ -29,7 +30,25 @@ class PermitApplyIn(BaseModel):
     )
     contract_price: Decimal = Field(ge=0, description="合同价格（万元）")
     area: Decimal = Field(ge=0, description="建筑面积（平方米）")
-    exempt_reason: str | None = Field(default=None, max_length=500)
+    exempt_reason: str | None = Field(default=None, max_length=500, description="未达限额仍申请的理由")
+    contract_start: date | None = Field(default=None, description="合同开工日期")
+    contract_end: date | None = Field(default=None, description="合同竣工日期")
+    land_use_exempt_reason: str | None = Field(
+        default=None, max_length=500, description="依法无需办理用地批准手续的理由（项目未登记建设用地规划许可证号时）"
+    )
+    planning_exempt_reason: str | None = Field(
+        default=None, max_length=500, description="无需取得建设工程规划许可证的理由（如不在城市、镇规划区内）"
+    )
+    site_ready: bool = Field(default=False, description="承诺：施工场地已经基本具备施工条件（第四条（三））")
+    funds_committed: bool = Field(default=False, description="承诺：建设资金已经落实（第四条（八），承诺书）")
+    funds_in_place: Decimal | None = Field(default=None, ge=0, description="到位资金（万元；2018年9月28日前的规则）")
+    remarks: str | None = Field(default=None, max_length=500, description="备注（印于证书）")
+
+    @model_validator(mode="after")
+    def _dates(self) -> PermitApplyIn:
+        if self.contract_start and self.contract_end and self.contract_end < self.contract_start:
+            raise ValueError("合同竣工日期不能早于合同开工日期")
+        return self
 
 
 class ResubmitIn(BaseModel):
@@ -133,7 +152,8 @@ class NoticeLink(BaseModel):
     """补正材料一次性告知书PDF下载链接（15分钟内有效）"""
 
     url: str
-    missing: list[str]
+    missing: list[str] = Field(description="一次性告知的补正事项")
+    later_findings: list[dict[str, str]] = Field(default_factory=list, description="告知后因情况变化发现的事项")
 
 
 @api_route(

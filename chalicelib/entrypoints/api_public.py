@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.domain.credit import CreditScore
 from chalicelib.domain.errors import TooManyRequests
+from chalicelib.domain.fields import RequiredIdDocumentNo, RequiredProjectNumber, RequiredUscc, Uscc
 from chalicelib.entrypoints.http import Ctx, api_route, decode_cursor, encode_cursor, json_response
 from chalicelib.services.public import (
     PublicBlacklistEntry,
@@ -113,7 +114,7 @@ class IdLookup(BaseModel):
     """按证件号码精确查询（号码只在服务器端比对，不会出现在响应或日志中）"""
 
     id_type: Literal["1", "2", "3", "4", "5", "6"] = "1"
-    id_no: str = Field(min_length=6, max_length=32)
+    id_no: RequiredIdDocumentNo = Field(max_length=32)
 
 
 class PersonList(BaseModel):
@@ -126,7 +127,7 @@ class ProjectQuery(PageQuery):
 
 
 class ProjectHit(BaseModel):
-    prj_num: str
+    prj_num: RequiredProjectNumber
     name: str | None
     region_code: str | None
 
@@ -138,7 +139,7 @@ class ProjectHits(BaseModel):
 
 class CreditQuery(PageQuery):
     kind: Literal["BAD", "GOOD"] = "BAD"
-    uscc: str | None = Field(default=None, pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+    uscc: Uscc = Field(default=None)
     city: str | None = Field(default=None, pattern=r"^33\d{2}00$")
     county: str | None = Field(default=None, pattern=r"^33\d{4}$")
     code: str | None = Field(default=None, max_length=20, description="行为代码，如C1-2-05")
@@ -316,9 +317,9 @@ class PermitVerification(BaseModel):
     """施工许可证核验结果"""
 
     permit_no: str
-    prj_num: str
+    prj_num: RequiredProjectNumber
     project_name: str | None
-    construction_uscc: str
+    construction_uscc: RequiredUscc
     issued_on: str | None
     region_code: str
     status: str

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.domain.completeness import Completeness, MissingField
 from chalicelib.domain.enterprise import Enterprise
+from chalicelib.domain.fields import CorpCode, RequiredProjectNumber, ZhejiangCounty
 from chalicelib.domain.identity import OFFICIAL_ROLES, Role
 from chalicelib.domain.person import RegisteredPerson
 from chalicelib.domain.project import Project
@@ -131,13 +132,13 @@ class SubmitRequest(BaseModel):
 class ProjectFilingIn(BaseModel):
     """近三年工程项目备案：项目基本信息（其余字段可稍后补充）"""
 
-    prj_num: str = Field(pattern=r"^\d{16}$", description="16位项目编号")
+    prj_num: RequiredProjectNumber = Field(description="16位项目编号")
     name: str = Field(min_length=2, max_length=200)
     category: str | None = None
-    location_region: str | None = Field(default=None, pattern=r"^33\d{4}$")
+    location_region: ZhejiangCounty = None
     address: str | None = None
     build_corp_name: str | None = None
-    build_corp_code: str | None = None
+    build_corp_code: CorpCode = None
     total_investment: str | None = Field(default=None, description="万元")
     total_area: str | None = Field(default=None, description="平方米")
     nature: str | None = None

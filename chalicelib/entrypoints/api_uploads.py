@@ -7,6 +7,7 @@ from typing import Literal
 from chalice import Blueprint
 from pydantic import BaseModel, Field
 
+from chalicelib.domain.fields import Uscc
 from chalicelib.domain.identity import Role
 from chalicelib.domain.uploads import Upload
 from chalicelib.entrypoints.http import Ctx, api_route, decode_cursor, encode_cursor
@@ -50,7 +51,7 @@ class UploadView(BaseModel):
     received_at: str | None = None
     size: int | None = None
     reject_reason: str | None = None
-    owner_uscc: str | None = None
+    owner_uscc: Uscc = None
     region_code: str | None = None
     record_type: str | None = None
     import_job: str | None = Field(default=None, description="表格类上传的导入任务编号（接收后生成）")

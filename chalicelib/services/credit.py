@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.domain import codetables, identifiers
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
-from chalicelib.domain.clock import beijing_today, utcnow
+from chalicelib.domain.clock import add_months, beijing_today, utcnow
 from chalicelib.domain.completeness import completeness
 from chalicelib.domain.credit import (
     BlacklistEntry,
@@ -18,15 +18,17 @@ from chalicelib.domain.credit import (
     CreditRecord,
     CreditScore,
     CreditSource,
-    add_months,
     blacklist_criteria,
     compute_score,
+    extended_end,
     policy,
+    publication_rule,
     publish_end_for,
+    repair_deciders,
     shortened_end,
 )
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from chalicelib.domain.identity import Principal, Role, in_region_scope, system_principal
+from chalicelib.domain.identity import ROLE_LABELS, Principal, Role, in_region_scope, system_principal
 from chalicelib.domain.records import RecordState, RecordType
 from chalicelib.domain.statistics import score_band
 from chalicelib.services.ports import Page, RegistryRepository
@@ -73,6 +75,7 @@ class CreditService:
         basis: str | None,
         project_num: str | None,
         person_key: str | None = None,
+        penalty_content: str | None = None,
     ) -> CreditRecord:
         """An official records a penalty (不良行为) or an award/commendation (良好行为) about an enterprise, or about
         a registered person of that enterprise (`person_key`: the person as registered with `uscc`)."""
@@ -91,9 +94,20 @@ class CreditService:
                 raise NotFound("该企业没有此注册人员")
             subject_type, subject_id, subject_name = "person", f"{person_key}/{uscc}", getattr(person, "name", None)
         kind = CreditKind(behaviour.extra["kind"])
+        today = self.today()
         if kind == CreditKind.BAD and not penalty_number:
             raise InvalidInput("不良行为记录须填写处罚决定文号", details=[{"field": "penalty_number"}])
-        end = publish_end_for(kind, happened_on, publish_months, penalty_end)
+        if kind == CreditKind.BAD and penalty_date is None:
+            raise InvalidInput(
+                "不良行为记录须填写处罚决定日期（公开期限自决定之日起算）", details=[{"field": "penalty_date"}]
+            )
+        if happened_on > today:
+            raise InvalidInput("行为发生日期不能晚于今天", details=[{"field": "happened_on"}])
+        if penalty_date is not None and not happened_on <= penalty_date <= today:
+            raise InvalidInput("处罚决定日期应在行为发生之后、今天之前", details=[{"field": "penalty_date"}])
+        # the publication period runs from the decision: the penalty decision, or for a good record its award
+        decided_on = penalty_date if kind == CreditKind.BAD and penalty_date else happened_on
+        end = publish_end_for(kind, decided_on, publish_months, penalty_end)
         source = (
             CreditSource.ADMIN_PENALTY
             if kind == CreditKind.BAD
@@ -119,13 +133,14 @@ class CreditService:
             entered_by_name=p.display_name or p.username,
             entered_at=now,
             happened_on=happened_on.isoformat(),
-            publish_begin=happened_on.isoformat(),
+            publish_begin=decided_on.isoformat(),
             publish_end=end.isoformat(),
             penalty_number=penalty_number,
             penalty_department=penalty_department,
             penalty_date=penalty_date.isoformat() if penalty_date else None,
             penalty_end=penalty_end.isoformat() if penalty_end else None,
             penalty_amount=penalty_amount,
+            penalty_content=penalty_content,
             project_num=project_num,
             reviewed_by=p.display_name or p.username,
         )
@@ -213,8 +228,10 @@ class CreditService:
         self, p: Principal, meta: RequestMeta, credit_id: str, *, version: int, approve: bool, reason: str
     ) -> CreditRecord:
         r = self.get_for(p, credit_id)
-        if not p.is_official or p.role == Role.PROVINCE_ADMIN:
-            raise Forbidden("只有主管部门可以审核信用修复申请")
+        deciders = repair_deciders(date.fromisoformat(r.publish_begin))
+        if p.role.value not in deciders:
+            names = "、".join(ROLE_LABELS[Role(d)] for d in deciders)
+            raise Forbidden(f"信用修复由{names}决定（{publication_rule(date.fromisoformat(r.publish_begin))['name']}）")
         if r.version != version:
             raise Conflict("记录已被修改，请刷新后重试")
         if r.rectification_state != "REQUESTED":
@@ -246,9 +263,9 @@ class CreditService:
             raise Forbidden("只有主管部门可以延长不良行为记录的公开期限")
         if r.version != version:
             raise Conflict("记录已被修改，请刷新后重试")
-        begin = date.fromisoformat(r.publish_begin)
-        cap = add_months(begin, 36)
-        new_end = min(add_months(date.fromisoformat(r.publish_end), months), cap)
+        new_end = extended_end(r, months)
+        if new_end.isoformat() == r.publish_end:
+            raise Conflict("公开期限已达规定的最长期限，不能再延长")
         updated = r.model_copy(
             update={
                 "publish_end": new_end.isoformat(),

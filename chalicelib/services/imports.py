@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.domain import intake_files
+from chalicelib.domain import identifiers, intake_files
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
-from chalicelib.domain.clock import utcnow
+from chalicelib.domain.clock import beijing_today, utcnow
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import (
     PROVINCE_ROLES,
@@ -38,7 +38,7 @@ from chalicelib.domain.records import (
     RecordState,
     RecordType,
 )
-from chalicelib.domain.registry_base import RecordBase
+from chalicelib.domain.registry_base import RecordBase, validate_input
 from chalicelib.domain.sheets import (
     AGGREGATES,
     LAYOUTS,
@@ -347,7 +347,9 @@ class ImportService:
             data = dict(rec.data)
             extra_region = rec.extra.get("region_code")
             owner, region, key = self._identity(job, data, rec.extra, uploader)
-            region = region or extra_region
+            given = region or extra_region
+            # jurisdiction: the county holding the record today (a retired code's successor)
+            region = identifiers.jurisdiction_of(given) or given
             problem = self._scope_problem(job, region, owner)
             if problem:
                 self._mark(issues, rec, problem)
@@ -364,12 +366,25 @@ class ImportService:
             if job.record_type == RecordType.PERSON:
                 data["person_key"] = key[0]
             try:
-                record = model.model_validate({**data, **meta_fields})
+                record, warnings = validate_input(model, {**data, **meta_fields}, as_of=beijing_today(self.clock()))
             except ValidationError as exc:
                 self._mark(
                     issues, rec, "；".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
                 )
                 continue
+            first = rec.rows[0]
+            issues.extend(RowIssue(first[0], first[1], "", "", w, "warning") for w in warnings)
+            if given and given != region:
+                issues.append(
+                    RowIssue(
+                        first[0],
+                        first[1],
+                        "",
+                        given,
+                        f"区划代码{given}已撤销，记录归{region}（{identifiers.region_name(region) or ''}）主管部门管辖",
+                        "warning",
+                    )
+                )
             out.append(Candidate(assembled=rec, record=record, key=key))
         return out
 

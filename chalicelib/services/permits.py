@@ -13,11 +13,13 @@ from chalicelib.domain.clock import BEIJING, beijing_today, utcnow
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Principal, Role, in_region_scope, system_principal
 from chalicelib.domain.permits import (
+    LaterFinding,
     PermitApplication,
     PermitExtension,
     PermitState,
     TransitionRefused,
     after_issue_rules,
+    article4_checks,
     check_extension_request,
     check_preconditions,
     decision_days,
@@ -173,6 +175,14 @@ class PermitService:
             "contract_price",
             "area",
             "exempt_reason",
+            "contract_start",
+            "contract_end",
+            "land_use_exempt_reason",
+            "planning_exempt_reason",
+            "site_ready",
+            "funds_committed",
+            "funds_in_place",
+            "remarks",
         }
         if set(changes) - allowed:
             raise InvalidInput(f"不能修改：{'、'.join(sorted(set(changes) - allowed))}")
@@ -272,30 +282,55 @@ class PermitService:
             safety=safety,
         )
         flags: list[str] = []
+        gaps: dict[str, list[str]] = {"第四条（四）": list(missing), "第四条（五）": [], "第四条（六）": []}
         if self.stages is not None:
             stages = self.stages.for_project(app.prj_num)
             flags += price_flags(stages, construction_uscc=app.construction_uscc, contract_price=app.contract_price)
-            missing += stage_gaps(
+            for gap in stage_gaps(
                 stages,
                 construction_uscc=app.construction_uscc,
                 supervision_uscc=app.supervision_uscc,
                 required_contracts=rules()["required_contracts"],
                 on=today,
-            )
+            ):
+                item = (
+                    "第四条（五）"
+                    if "施工图审查" in gap
+                    else "第四条（六）"
+                    if "质量安全监督" in gap
+                    else "第四条（四）"
+                )
+                gaps[item].append(gap)
+                missing.append(gap)
+        checks = article4_checks(app, project=records["project"], on=today, other_gaps=gaps)
+        covered = {"第四条（四）", "第四条（五）", "第四条（六）"}
+        missing += [c.detail for c in checks if not c.ok and c.item not in covered]
         state = PermitState.SUBMITTED if not missing else PermitState.INCOMPLETE
         flag = splitting_flag(app, self._related(app, records["project"], today), today)
         flags += [flag] if flag else []
         clock: dict[str, Any]
         assumed: set[int] = set()
-        if missing:
+        if missing and not app.notice_issued_on:
             # 一次性告知: one notice listing everything missing, on the spot (the statutory limit is 5 working days)
             clock = {
                 "notice_issued_on": today.isoformat(),
+                "notice_items": list(missing),
                 "notice_due_by": self._add_working_days(
                     date.fromisoformat(app.clock_started_on or app.applied_on),
                     rules()["incomplete_notice_working_days"],
                     assumed,
                 ).isoformat(),
+            }
+        elif missing:
+            # The notice was given once and stays as it was. What the applicant has not supplied is still in it; what
+            # is new (the facts changed since: a licence expired, a record was reopened) is recorded as a documented
+            # exception with the day it was found, never as a second notice.
+            known = set(app.notice_items) | {f.item for f in app.later_findings}
+            clock = {
+                "later_findings": [
+                    *app.later_findings,
+                    *(LaterFinding(found_on=today.isoformat(), item=m) for m in missing if m not in known),
+                ]
             }
         else:
             # complete: the statutory decision clock starts (again) today
@@ -304,10 +339,12 @@ class PermitService:
                 "clock_started_on": today.isoformat(),
                 "decision_deadline": self._add_working_days(today, days, assumed).isoformat(),
             }
-        clock["provisional_years"] = sorted(assumed)
+        if "decision_deadline" in clock or "notice_due_by" in clock:  # a deadline was (re)computed
+            clock["provisional_years"] = sorted(assumed)
         updated = app.model_copy(
             update={
                 "missing": missing,
+                "checks": checks,
                 "flags": flags,
                 "state": state,
                 **clock,
@@ -396,6 +433,10 @@ class PermitService:
             blocked = app.model_copy(
                 update={
                     "missing": missing,
+                    "later_findings": [
+                        *app.later_findings,
+                        LaterFinding(found_on=self._today().isoformat(), item=missing[0]),
+                    ],
                     "state": PermitState.INCOMPLETE,
                     "version": app.version + 1,
                     "updated_at": self.clock().isoformat(),
@@ -478,13 +519,18 @@ class PermitDocuments:
                 "applied_on": app.applied_on,
                 "issued_on": app.notice_issued_on,
                 "due_by": app.notice_due_by,
-                "missing": app.missing,
+                "missing": app.notice_items or app.missing,
+                "later_findings": [f.model_dump() for f in app.later_findings],
                 "issuer": f"{app.region_code}住房和城乡建设主管部门",
             }
         )
         key = f"exports/permits/{app.application_id}/notice-v{app.version}.pdf"
         self.s.blobs.put(key, pdf, "application/pdf")
-        return {"url": self.s.blobs.presign_get(key, f"补正告知书-{app.prj_num}.pdf", 900), "missing": app.missing}
+        return {
+            "url": self.s.blobs.presign_get(key, f"补正告知书-{app.prj_num}.pdf", 900),
+            "missing": app.notice_items or app.missing,
+            "later_findings": [f.model_dump() for f in app.later_findings],
+        }
 
     def complete(
         self,

@@ -17,6 +17,7 @@ from chalicelib.domain import codetables, identifiers
 from chalicelib.domain.clock import beijing_today, utcnow
 from chalicelib.domain.credit import BlacklistEntry, CreditRecord, CreditScore
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.fields import RequiredProjectNumber, RequiredUscc, Uscc
 from chalicelib.domain.person import person_key
 from chalicelib.domain.records import RecordState, RecordType
 from chalicelib.services.ports import Page, RegistryRepository
@@ -37,7 +38,7 @@ class PublicQualification(BaseModel):
 class PublicEnterprise(BaseModel):
     """企业（公开信息）"""
 
-    uscc: str = Field(description="统一社会信用代码")
+    uscc: RequiredUscc = Field(description="统一社会信用代码")
     name: str | None
     region_code: str | None
     region_name: str | None
@@ -53,7 +54,7 @@ class PublicEnterprise(BaseModel):
 
 
 class PublicEnterpriseHit(BaseModel):
-    uscc: str
+    uscc: RequiredUscc
     name: str | None
     region_code: str | None
     qualification_codes: list[str] = Field(default_factory=list)
@@ -72,7 +73,7 @@ class PublicPerson(BaseModel):
 
     name: str | None
     id_masked: str = Field(description="证件号码（仅显示前6位与后4位）")
-    employer_uscc: str | None
+    employer_uscc: Uscc
     employer_name: str | None
     registrations: list[PublicRegistration]
     updated_at: str
@@ -80,7 +81,7 @@ class PublicPerson(BaseModel):
 
 class PublicPersonHit(BaseModel):
     person_ref: str = Field(description="人员标识（不可逆摘要，非证件号码）")
-    employer_uscc: str | None
+    employer_uscc: Uscc
     name: str | None
     region_code: str | None
     reg_types: list[str] = Field(default_factory=list)
@@ -89,7 +90,7 @@ class PublicPersonHit(BaseModel):
 class PublicProject(BaseModel):
     """工程项目（公开信息）"""
 
-    prj_num: str
+    prj_num: RequiredProjectNumber
     name: str | None
     category: str | None
     location_region: str | None
@@ -109,7 +110,7 @@ class PublicCredit(BaseModel):
     kind: str = Field(description="BAD 不良行为 / GOOD 良好行为")
     subject_type: str
     subject_name: str | None
-    enterprise_uscc: str | None
+    enterprise_uscc: Uscc
     category: str
     behaviour_code: str
     content: str
@@ -147,7 +148,7 @@ class PublicCredit(BaseModel):
 class PublicBlacklistEntry(BaseModel):
     """黑名单"""
 
-    uscc: str
+    uscc: RequiredUscc
     enterprise_name: str | None
     criterion: str
     criterion_name: str

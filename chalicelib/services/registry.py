@@ -12,12 +12,12 @@ from pydantic import ValidationError
 
 from chalicelib.domain import identifiers, intake_files
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
-from chalicelib.domain.clock import utcnow
+from chalicelib.domain.clock import beijing_today, utcnow
 from chalicelib.domain.completeness import Completeness, completeness
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import PROVINCE_ROLES, Principal, Role, ensure_visible
 from chalicelib.domain.records import RECORD_LIFECYCLE, RecordEvent, RecordType
-from chalicelib.domain.registry_base import RecordBase
+from chalicelib.domain.registry_base import RecordBase, validate_input
 from chalicelib.domain.sheets import AGGREGATES, LAYOUTS, headers
 from chalicelib.services.ports import BlobStore, Extras, Page, RegistryRepository
 from chalicelib.services.review import submission_changes
@@ -96,7 +96,8 @@ class RegistryService:
             raise Forbidden("只有企业用户可以备案工程项目")
         now = self.clock().isoformat()
         try:
-            project = Project.model_validate(
+            project, _warnings = validate_input(
+                Project,
                 {
                     **fields,
                     "state": RecordState.SUPPLEMENTED,
@@ -104,7 +105,7 @@ class RegistryService:
                     "created_at": now,
                     "updated_at": now,
                     "owner_uscc": p.uscc,
-                    "region_code": fields.get("location_region") or p.region_code,
+                    "region_code": identifiers.jurisdiction_of(fields.get("location_region")) or p.region_code,
                     "provenance": Provenance(
                         source=RecordSource.PORTAL,
                         entered_by=p.subject,
@@ -112,7 +113,8 @@ class RegistryService:
                         entered_org=p.uscc,
                         entered_at=now,
                     ),
-                }
+                },
+                as_of=beijing_today(self.clock()),
             )
         except ValidationError as exc:
             raise InvalidInput(
@@ -177,14 +179,16 @@ class RegistryService:
         new_state = RECORD_LIFECYCLE.next_state(record.state, RecordEvent.SUPPLEMENT)
         now = self.clock().isoformat()
         try:
-            updated = type(record).model_validate(
+            updated, _warnings = validate_input(
+                type(record),
                 {
                     **record.model_dump(mode="json"),
                     **changes,
                     "state": new_state,
                     "version": record.version + 1,
                     "updated_at": now,
-                }
+                },
+                as_of=beijing_today(self.clock()),
             )
         except ValidationError as exc:
             raise InvalidInput(
@@ -195,7 +199,8 @@ class RegistryService:
                 ],
             ) from None
         if record_type == RecordType.ENTERPRISE and "registered_region" in changes:
-            updated = updated.model_copy(update={"region_code": updated.registered_region})  # type: ignore[attr-defined]
+            region = identifiers.jurisdiction_of(updated.registered_region)  # type: ignore[attr-defined]
+            updated = updated.model_copy(update={"region_code": region or record.region_code})
         self.repo.save(updated, record.version, self._draft(record, updated, AuditAction.RECORD_SUPPLEMENTED), p, meta)
         return updated
 

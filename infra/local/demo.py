@@ -234,8 +234,8 @@ def seed_registry() -> dict[str, int]:
         }
     )
     enterprises.append(jiangong)
-    idno = _id_card("33078219780815002")
-    for name, first17, cert in (("楼国华", "33078219680302003", "A"), ("吴安平", "33078219880716004", "C")):
+    idno = _id_card("33078219780815001")
+    for name, first17, cert in (("楼国华", "33078219680302003", "A"), ("吴安平", "33078219880716005", "C")):
         other = _id_card(first17)
         persons.append(
             RegisteredPerson(
@@ -300,6 +300,9 @@ def seed_registry() -> dict[str, int]:
                 address="义乌市稠江街道双江湖大道",
                 build_corp_name=jiangong.name,
                 build_corp_code=jiangong.uscc,
+                land_plan_permit_no=f"地字第330782{prj_num[-6:]}号",
+                project_plan_permit_no=f"建字第330782{prj_num[-6:]}号",
+                scale="地上12层、地下2层框架结构，总建筑面积48000平方米",
                 total_investment="26000",
                 total_area="48000",
                 nature="001",

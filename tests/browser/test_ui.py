@@ -271,11 +271,14 @@ def test_enterprise_applies_for_a_permit_and_sees_the_one_time_notice(page):
     page.get_by_role("option", name="何志远", exact=False).first.click()
     card.locator(".el-form-item:has-text('合同价格') input").fill("5200")
     card.locator(".el-form-item:has-text('建筑面积') input").fill("12000")
+    card.locator("[data-test=site-ready]").click()
+    card.locator("[data-test=funds-committed]").click()
     card.locator("button:has-text('提交申请')").click()
     page.wait_for_url("**/#/permits/**", timeout=WAIT)
     # The automated check answers at once: the missing stage records are told once, all together.
     page.wait_for_selector("text=材料不全（一次性告知）", timeout=2 * WAIT)
-    assert "合同" in page.locator("main").inner_text()
+    text = page.locator("main").inner_text()
+    assert "合同" in text and "建设资金已经落实承诺书" not in text  # the commitment was given in the form
     shot(page, "13-permit-incomplete-notice")
 
 

@@ -59,6 +59,8 @@ def test_permit_lifecycle_over_http(runtime):  # noqa: F811
             "safety_persons": safety,
             "contract_price": "18000",
             "area": "48000",
+            "site_ready": True,
+            "funds_committed": True,
         },
         201,
     )["application"]
@@ -120,6 +122,8 @@ def test_permit_lifecycle_over_http(runtime):  # noqa: F811
             "safety_persons": safety,
             "contract_price": "9000",
             "area": "21000",
+            "site_ready": True,
+            "funds_committed": True,
         },
         201,
     )["application"]

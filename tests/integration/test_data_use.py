@@ -76,7 +76,7 @@ def constructors(uscc: str, n: int) -> list[RegisteredPerson]:
             employer_uscc=uscc,
             employer_name="义乌市测试建筑有限公司",
             name=f"建造师{i}",
-            id_no=_id_card(f"3307821980010{i:04d}"),
+            id_no=_id_card(f"330782198001{i:02d}001"),
             registrations=[Registration(reg_type="JZS2", specialties=["建筑工程"], valid_until=date(2030, 1, 1))],
             state=RecordState.CONFIRMED,
             provenance=PROV,
@@ -128,7 +128,7 @@ def test_an_application_without_platform_data_is_not_accepted(platform, client, 
     repo.insert_batch([e])
     r = review(client, login("county_yiwu"), e.uscc)
     assert r.status_code == 400 and "尚未经主管部门确认" in body(r)["message"]
-    r = review(client, login("county_yiwu"), "91330782MA2F000000", target="D101C")
+    r = review(client, login("county_yiwu"), "91330782MA2F00004K", target="D101C")
     assert r.status_code in (400, 404)
     # An upgrade needs a lower grade of the same class; a renewal needs the qualification itself.
     from infra.local.demo import seed_registry
@@ -334,7 +334,7 @@ def test_tender_supervision_verification(platform, client, login):
     submitted = body(client.http.get("/verify/enterprises/91330106MA2CFE0Q4W", headers=tender))
     assert submitted["confirmed"] is False and "covers" not in submitted
     # A person: by ID number in the body; the answer masks it.
-    idno = _id_card("33078219780815002")
+    idno = _id_card("33078219780815001")
     person = body(client.http.post("/verify/persons", headers={**JSON, **tender}, body=json.dumps({"id_no": idno})))
     assert person["registered"] is True and person["employers"][0]["uscc"] == "91330782MA2F00063N"
     assert (

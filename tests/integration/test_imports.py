@@ -220,8 +220,8 @@ def pipe(client, platform, login):
     return Pipeline(client, platform, login)
 
 
-def issues(job: dict) -> list[tuple[int, str, str]]:
-    return [(i["row"], i["column"], i["reason"]) for i in job["issues_preview"] if i["severity"] == "error"]
+def issues(job: dict, severity: str = "error") -> list[tuple[int, str, str]]:
+    return [(i["row"], i["column"], i["reason"]) for i in job["issues_preview"] if i["severity"] == severity]
 
 
 # ---- the happy paths --------------------------------------------------------------------------------------------
@@ -404,12 +404,27 @@ def test_duplicates_against_the_registry_are_refused(pipe):
     assert second["counts"]["created"] == 0
 
 
-def test_retired_region_codes_of_the_period_are_accepted(pipe, client, login):
-    code = uscc("91330103", "MA2A0009")  # registered in 下城区 (330103), merged away in 2021
-    job = pipe.run("province", csv_bytes(ENT_HEADERS, [ent_row(code, "下城区老企业", region="330103")]))
-    assert job["state"] == "COMPLETED", job
-    rec = body(client.http.get(f"/registry/enterprises/{code}", headers=login("city_hangzhou")))
-    assert rec["record"]["registered_region"] == "330103"
+def test_a_retired_region_code_maps_to_its_successor_with_a_warning(pipe, client, login, platform):
+    """A 拱墅区 official imports a row still carrying 下城区 (330103, merged into 拱墅区 on 2021-04-09): the record
+    is accepted, registered under 330105 and held by the 拱墅区 officials; the report says why."""
+    from infra.local.demo import DemoAccount, create_user
+
+    idp = platform["session"].client("cognito-idp")
+    create_user(
+        idp,
+        platform["user_pool"]["pool_id"],
+        DemoAccount("county_gongshu", "county_official", "拱墅区建设局", "330105"),
+    )
+    code = uscc("91330103", "MA2A0009")  # registered in 下城区 (330103)
+    job = pipe.run("county_gongshu", csv_bytes(ENT_HEADERS, [ent_row(code, "下城区老企业", region="330103")]))
+    assert job["state"] == "COMPLETED" and job["counts"]["created"] == 1, job
+    warnings = [why for _, _, why in issues(job, severity="warning")]
+    assert any("330103（下城区）已于2021-04-08撤销，按现行区划改为330105（拱墅区）" in w for w in warnings), warnings
+    rec = body(client.http.get(f"/registry/enterprises/{code}", headers=login("county_gongshu")))
+    assert rec["record"]["registered_region"] == "330105" and rec["record"]["region_code"] == "330105"
+    # the 上城区/西湖区 officials do not hold it; the city does
+    assert client.http.get(f"/registry/enterprises/{code}", headers=login("county_xihu")).status_code == 404
+    assert client.http.get(f"/registry/enterprises/{code}", headers=login("city_hangzhou")).status_code == 200
 
 
 def test_out_of_region_rows_are_refused_for_a_county_official(pipe):

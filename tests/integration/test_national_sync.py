@@ -357,7 +357,7 @@ def test_pull_stores_out_of_province_records_and_lists_conflicts(platform, sync,
                 "data": {
                     "PersonName": "何志源",
                     "IDCardTypeNum": "1",
-                    "IDCard18": _id_card("33078219780815002"),
+                    "IDCard18": _id_card("33078219780815001"),
                     "SpecialtyTypNum": "JZS1",
                     "CorpName": "义乌市建工集团有限公司",
                     "CorpCode": "91330782MA2F00063N",
@@ -390,9 +390,9 @@ def test_pull_stores_out_of_province_records_and_lists_conflicts(platform, sync,
         "TBCorpBasicInfo",
         [
             {
-                "key": "91320000MA1X00001A",
+                "key": "91320000MA1X000090",
                 "data": {
-                    "CorpCode": "91320000MA1X00001A",
+                    "CorpCode": "91320000MA1X000090",
                     "CorpName": "江苏某建设集团",
                     "ProvinceNum": "320000",
                     "CountyNum": "320102",

@@ -94,6 +94,8 @@ def permits(client, platform, login, monkeypatch):
                     prj_num=prj,
                     name=f"义乌市某小区{i + 1}期工程",
                     location_region="330782",
+                    land_plan_permit_no=f"地字第33078220260{i}号",
+                    project_plan_permit_no=f"建字第33078220260{i}号",
                     state=RecordState.CONFIRMED,
                     provenance=prov,
                     created_at=now,
@@ -203,6 +205,8 @@ def apply(client, login, prj, manager, price="800", area="5000"):
                 "contract_price": price,
                 "area": area,
                 "safety_persons": SAFETY,
+                "site_ready": True,
+                "funds_committed": True,
             }
         ),
     )
@@ -590,6 +594,8 @@ def test_splitting_a_project_under_the_threshold_is_flagged_for_the_official(cli
                     "area": "800",
                     "exempt_reason": reason,
                     "safety_persons": SAFETY,
+                    "site_ready": True,
+                    "funds_committed": True,
                 }
             ),
         )

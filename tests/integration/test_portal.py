@@ -61,7 +61,7 @@ def test_my_enterprise_shows_what_is_missing_and_supplement_uses_the_version(cli
     resp = client.http.patch(f"/registry/enterprises/{USCC_YIWU}", headers={**JSON, **ent}, body=json.dumps(bad))
     assert resp.status_code == 400 and "established_on" in json.dumps(body(resp)["details"])
 
-    key_change = {"version": 2, "changes": {"uscc": "91330782MA2A00016X"}}
+    key_change = {"version": 2, "changes": {"uscc": "91330782MA2A000184"}}
     resp = client.http.patch(f"/registry/enterprises/{USCC_YIWU}", headers={**JSON, **ent}, body=json.dumps(key_change))
     assert resp.status_code == 400
 

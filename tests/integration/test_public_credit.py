@@ -231,10 +231,11 @@ def test_officials_enter_penalties_and_enterprises_rectify(client, platform, log
                 "happened_on": happened.isoformat(),
                 "publish_months": 3,
                 "penalty_number": "x",
+                "penalty_date": happened.isoformat(),
             }
         ),
     )
-    assert too_short.status_code == 400
+    assert too_short.status_code == 400 and "6" in body(too_short)["message"] + json.dumps(body(too_short))
     ent = {**JSON, **login("ent_yiwu")}
     r = client.http.post(
         f"/me/credit-records/{record['credit_id']}/rectification",
@@ -248,10 +249,18 @@ def test_officials_enter_penalties_and_enterprises_rectify(client, platform, log
         ),
     )
     assert r.status_code == 200, r.body
-    r = client.http.post(
+    waiting = body(r)
+    # 信用修复 is the province's decision (建市〔2007〕9号 rules, as data): the county may not decide it
+    refused = client.http.post(
         f"/credit/records/{record['credit_id']}/rectification/decision",
         headers=county,
-        body=json.dumps({"version": body(r)["version"], "approve": True, "reason": "整改到位"}),
+        body=json.dumps({"version": waiting["version"], "approve": True, "reason": "整改到位"}),
+    )
+    assert refused.status_code == 403 and "省级主管部门" in body(refused)["message"]
+    r = client.http.post(
+        f"/credit/records/{record['credit_id']}/rectification/decision",
+        headers={**JSON, **login("province")},
+        body=json.dumps({"version": waiting["version"], "approve": True, "reason": "整改到位"}),
     )
     assert r.status_code == 200, r.body
     shortened = body(r)
@@ -271,6 +280,36 @@ def test_officials_enter_penalties_and_enterprises_rectify(client, platform, log
         "CREDIT_RECTIFICATION_REQUESTED",
         "CREDIT_RECTIFICATION_DECIDED",
     ]
+
+
+def test_a_penalty_decided_today_about_old_conduct_is_public_from_today(client, platform, login):
+    """domain.md §5.3: the period runs from the decision. Conduct of two years ago, decided today, 6 months: shown
+    now and until six months from today (it used to be born expired)."""
+    confirmed(client, platform, login)
+    today = today_in_beijing()
+    conduct = today - timedelta(days=730)
+    r = client.http.post(
+        "/credit/records",
+        headers={**JSON, **login("county_yiwu")},
+        body=json.dumps(
+            {
+                "uscc": USCC_YIWU,
+                "behaviour_code": "C1-2-05",
+                "content": "将承包的工程转包给他人（两年前的行为，今日作出处罚决定）",
+                "happened_on": conduct.isoformat(),
+                "publish_months": 6,
+                "penalty_number": "义建罚〔2026〕99号",
+                "penalty_date": today.isoformat(),
+                "penalty_content": "罚款3万元，责令改正",
+            }
+        ),
+    )
+    assert r.status_code == 201, r.body
+    rec = body(r)
+    assert rec["publish_begin"] == today.isoformat() and rec["happened_on"] == conduct.isoformat()
+    assert rec["publish_end"] > today.isoformat()
+    public = body(client.http.get(f"/public/credit-records?uscc={USCC_YIWU}"))["items"]
+    assert rec["credit_id"] in [c["credit_id"] for c in public]
 
 
 def test_blacklist_is_public_until_removal_and_zeroes_the_base(client, platform, login):
@@ -436,6 +475,7 @@ def test_rectification_requests_wait_in_the_regions_queue_until_decided(client, 
                 "content": "违法分包给无资质个人",
                 "happened_on": "2026-10-08",
                 "penalty_number": "义建罚〔2026〕21号",
+                "penalty_date": "2026-10-20",
                 "publish_months": 12,
             }
         ),
@@ -462,7 +502,7 @@ def test_rectification_requests_wait_in_the_regions_queue_until_decided(client, 
     waiting = _json.loads(r.body)
     r = client.http.post(
         f"/credit/records/{rec['credit_id']}/rectification/decision",
-        headers=county,
+        headers={"Content-Type": "application/json", **login("province")},
         body=_json.dumps({"version": waiting["version"], "approve": True, "reason": "整改到位"}),
     )
     assert r.status_code == 200, r.body

@@ -121,6 +121,7 @@ def scenario(client, login) -> None:
                 "content": "将部分工程违法分包给无资质个人",
                 "happened_on": "2026-10-08",
                 "penalty_number": "义建罚〔2026〕18号",
+                "penalty_date": "2026-10-20",
                 "penalty_department": "义乌市住房和城乡建设局",
             }
         ),

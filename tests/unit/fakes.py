@@ -76,7 +76,7 @@ def _paginate(items: list[Any], limit: int, cursor: dict | None) -> tuple[list[A
 
 
 def enterprise(
-    uscc: str = "91330782MA2D000001", region: str | None = "330782", subject: str | None = None
+    uscc: str = "91330782MA2D000028", region: str | None = "330782", subject: str | None = None
 ) -> Principal:
     return Principal(
         subject=subject or f"sub-ent-{uscc}",

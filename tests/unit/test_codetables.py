@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -51,8 +51,8 @@ ZJ_COUNTIES = {
 }  # fmt: skip
 # §3.9 "Changes since 2014": retired code -> last year; new code -> first year.
 RETIRED = {
-    "330103": ("下城区", 2021),
-    "330104": ("江干区", 2021),
+    "330103": ("下城区", date(2021, 4, 8)),  # day precision: the 2021 Hangzhou reform
+    "330104": ("江干区", date(2021, 4, 8)),
     "330185": ("临安市", 2017),
     "330183": ("富阳市", 2014),
     "330204": ("江东区", 2016),
@@ -64,8 +64,8 @@ RETIRED = {
 }
 NEW = {
     "330383": 2019,
-    "330113": 2021,
-    "330114": 2021,
+    "330113": date(2021, 4, 9),
+    "330114": date(2021, 4, 9),
     "330112": 2017,
     "330111": 2014,
     "330213": 2016,
@@ -233,28 +233,34 @@ def test_zhejiang_province_and_cities():
 
 @pytest.mark.parametrize(("code", "fact"), RETIRED.items())
 def test_retired_zhejiang_codes_are_kept_with_valid_to(code, fact):
-    name, last_year = fact
+    name, last = fact
+    last_day = last if isinstance(last, date) else date(last, 12, 31)  # year precision where only loc.dat is known
     e = ct.regions().get(code)
-    assert e.name == name and e.valid_to == date(last_year, 12, 31)
+    assert e.name == name and e.valid_to == last_day
     assert ct.regions().is_valid(code)  # known at some time
-    assert ct.regions().is_valid(code, date(last_year, 6, 1))
-    assert not ct.regions().is_valid(code, date(last_year + 1, 1, 1))
+    assert ct.regions().is_valid(code, last_day)
+    assert not ct.regions().is_valid(code, last_day + timedelta(days=1))
+    # and it names the code that took over its territory, itself in force today
+    successor = e.extra["successor"]
+    assert ct.regions().is_valid(successor, date(2026, 12, 3)) and e.extra["successor_note"]
 
 
 @pytest.mark.parametrize(("code", "first_year"), NEW.items())
 def test_new_zhejiang_codes_have_valid_from(code, first_year):
+    first_day = first_year if isinstance(first_year, date) else date(first_year, 1, 1)
     e = ct.regions().get(code)
-    assert e.valid_from == date(first_year, 1, 1) and e.valid_to is None
-    assert not ct.regions().is_valid(code, date(first_year - 1, 12, 31))
-    assert ct.regions().is_valid(code, date(first_year, 12, 31))
+    assert e.valid_from == first_day and e.valid_to is None
+    assert not ct.regions().is_valid(code, first_day - timedelta(days=1))
+    assert ct.regions().is_valid(code, first_day)
 
 
-def test_linping_and_qiantang_from_2021():
+def test_linping_and_qiantang_from_the_day_of_the_2021_reform():
     r = ct.regions()
     for code in ("330113", "330114"):
-        assert r.get(code).valid_from == date(2021, 1, 1)
-        assert r.is_valid(code, date(2026, 1, 1)) and not r.is_valid(code, date(2015, 6, 1))
-    assert r.is_valid("330103", date(2015, 6, 1)) and not r.is_valid("330103", date(2026, 1, 1))
+        assert r.get(code).valid_from == date(2021, 4, 9)
+        assert r.is_valid(code, date(2021, 4, 9)) and not r.is_valid(code, date(2021, 4, 8))
+    # the day before the reform 下城区 still exists, the day of it no longer: never both, never neither
+    assert r.is_valid("330103", date(2021, 4, 8)) and not r.is_valid("330103", date(2021, 4, 9))
 
 
 def test_counties_of_hangzhou_by_date():

@@ -416,9 +416,9 @@ def test_region_code_retired_depends_on_the_record_date():
     assert check_region_code("330103").ok  # known code, no date: fine
     assert check_region_code("330103", on=date(2015, 6, 1)).ok  # 2015-era data uses its own date
     c = check_region_code("330103", on=date(2022, 3, 1))
-    assert c.errors == ["行政区划代码330103（下城区）已于2021年撤销（有效期至2021-12-31），2022-03-01时不可使用"]
+    assert c.errors == ["行政区划代码330103（下城区）已于2021年撤销（有效期至2021-04-08），2022-03-01时不可使用"]
     c = check_region_code("330113", on=date(2015, 6, 1))
-    assert c.errors == ["行政区划代码330113（临平区）自2021-01-01起设立，2015-06-01时尚未设立"]
+    assert c.errors == ["行政区划代码330113（临平区）自2021-04-09起设立，2015-06-01时尚未设立"]
     c = check_region_code("330502", on=date(1995, 1, 1))  # 城区 until 1987, 吴兴区 from 2003
     assert c.errors == ["行政区划代码330502（吴兴区）在1995-01-01时未在使用"]
 
@@ -537,3 +537,29 @@ def test_safety_licence_errors():
     assert not c.ok
     c = check_safety_licence_no("(港)JZ安许证字[2014]001234", on=ON)
     assert c.ok and "省份简称“港”" in warns(c)
+
+
+def test_regions_on_the_records_own_date_with_successors():
+    """D4/D5: day-precision validity, successors, jurisdiction."""
+    from chalicelib.domain.identifiers import jurisdiction_of, region_on, successor_of
+
+    # a 2019 project in 下城区 keeps its code; the county that holds it today is 拱墅区
+    r = region_on("330103", date(2019, 5, 1))
+    assert r.code == "330103" and r.jurisdiction == "330105" and not r.errors and not r.warnings
+    # today's registration in 下城区: replaced by the successor, with a warning that says why
+    r = region_on("330103", date(2026, 12, 3))
+    assert r.code == "330105" and r.jurisdiction == "330105"
+    assert r.warnings == (
+        "行政区划代码330103（下城区）已于2021-04-08撤销，按现行区划改为330105（拱墅区）：撤销下城区、拱墅区，设立新的拱墅区（2021）",
+    )
+    # the day of the reform: the new code, not yet the day before
+    assert region_on("330113", date(2021, 4, 9)).errors == ()
+    assert region_on("330113", date(2021, 4, 8)).errors == (
+        "行政区划代码330113（临平区）自2021-04-09起设立，2021-04-08时尚未设立",
+    )
+    # splits name the main successor and the note
+    assert region_on("330104", date(2026, 1, 1)).code == "330102"
+    assert "钱塘区" in region_on("330104", date(2026, 1, 1)).warnings[0]
+    assert jurisdiction_of("330185") == "330112" and jurisdiction_of("330782") == "330782"
+    assert successor_of("330103", date(2020, 1, 1)) == "330103"
+    assert jurisdiction_of("999999") is None

@@ -95,8 +95,8 @@ def test_pick_role_never_grants_system_even_through_the_map():
 @pytest.mark.parametrize(
     "p",
     [
-        P(Role.ENTERPRISE, "330782", uscc="91330782MA2D000001"),
-        P(Role.ENTERPRISE, None, uscc="91330782MA2D000001"),
+        P(Role.ENTERPRISE, "330782", uscc="91330782MA2D000028"),
+        P(Role.ENTERPRISE, None, uscc="91330782MA2D000028"),
         P(Role.COUNTY_OFFICIAL, "330782"),
         P(Role.COUNTY_OFFICIAL, "330102"),
         P(Role.CITY_OFFICIAL, "330700"),
@@ -186,8 +186,8 @@ def test_no_region_means_out_of_scope():
 
 # ---- visibility -----------------------------------------------------------------------------------------------
 
-USCC_A = "91330782MA2D000001"
-USCC_B = "91330102MA2H000002"
+USCC_A = "91330782MA2D000028"
+USCC_B = "91330102MA2H000064"
 
 
 def test_enterprise_sees_only_its_own_records():

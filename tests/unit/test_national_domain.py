@@ -214,7 +214,10 @@ def test_an_issued_permit_maps_to_licence_builder_users_and_finally_completion()
             updated_at="2026-01-01T00:00:00+00:00",
         )
 
-    people = {"pm": person("pm", "何志远", "330782197808150021", "B"), "c1": person("c1", "吴安平", "X", "C")}
+    people = {
+        "pm": person("pm", "何志远", "33078219780815002X", "B"),
+        "c1": person("c1", "吴安平", "330782198506120014", "C"),
+    }
 
     class Lookups:
         def person(self, key, employer):

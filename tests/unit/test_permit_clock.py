@@ -53,7 +53,12 @@ class Registry:
         cert = NS(valid_until=date(2030, 1, 1), items=[NS(code="D101B")])
         self.records = {
             (RecordType.PROJECT, ("3307821503100001",)): NS(
-                state=RecordState.CONFIRMED, owner_uscc=OWNER, region_code="330782", name="某工程"
+                state=RecordState.CONFIRMED,
+                owner_uscc=OWNER,
+                region_code="330782",
+                name="某工程",
+                land_plan_permit_no="地字第330782201500001号",
+                project_plan_permit_no="建字第330782201500001号",
             ),
             (RecordType.ENTERPRISE, (OWNER,)): NS(
                 state=RecordState.CONFIRMED, qualifications=[cert], safety_licence=NS(valid_until=date(2030, 1, 1))
@@ -85,6 +90,8 @@ def test_notice_then_clock_restarts_on_completion():
         "contract_price": Decimal("800"),
         "area": Decimal("5000"),
         "safety_persons": ["a" * 24, "c" * 24],
+        "site_ready": True,
+        "funds_committed": True,
     }
     app = svc.apply(enterprise(OWNER), RequestMeta(), "3307821503100001", fields)
     # 9-30 (1), 10-01..07 国庆, 10-08 (2), 10-09 (3), Saturday 10-10 调休上班 (4), 10-12..14 (5..7)
@@ -110,3 +117,68 @@ def test_notice_then_clock_restarts_on_completion():
     limits = flow.answers[-1][1]["limits"]
     end_of_deadline = datetime.combine(deadline + timedelta(days=1), time(), tzinfo=ZoneInfo("Asia/Shanghai"))
     assert limits["review_seconds"] == int((end_of_deadline - now["t"]).total_seconds())
+
+
+def test_the_one_time_notice_is_given_once_and_later_findings_are_recorded_apart():
+    """一次性告知: a second check after resubmission does not issue a new notice. What is still missing stays in the
+    original notice; what the facts changed since (here the builder's safety licence expired) is a dated exception."""
+    now = {"t": datetime(2026, 9, 29, 2, 0, tzinfo=UTC)}
+    store, flow, registry = Store(), Workflow(), Registry()
+    svc = PermitService(store, flow, registry, clock=lambda: now["t"], new_id=lambda: "app1")
+    fields = {
+        "construction_uscc": OWNER,
+        "project_manager": "p" * 24,
+        "contract_price": Decimal("800"),
+        "area": Decimal("5000"),
+        "safety_persons": ["a" * 24, "c" * 24],
+        "site_ready": True,
+        "funds_committed": True,
+    }
+    svc.apply(enterprise(OWNER), RequestMeta(), "3307821503100001", fields)
+    svc.handle_task({"application_id": "app1", "task": "check", "token": "t1"}, RequestMeta())
+    first = store.get("app1")
+    assert first.notice_items == first.missing and first.notice_issued_on == "2026-09-29"
+    # two weeks later the applicant resubmits without fixing anything, and the safety licence has expired meanwhile
+    now["t"] = datetime(2026, 10, 13, 2, 0, tzinfo=UTC)
+    ent = registry.records[(RecordType.ENTERPRISE, (OWNER,))]
+    ent.safety_licence = NS(valid_until=date(2026, 10, 1))
+    svc.handle_task({"application_id": "app1", "task": "await_completion", "token": "t2"}, RequestMeta())
+    svc.resubmit(enterprise(OWNER), RequestMeta(), "app1", version=store.get("app1").version, changes={})
+    svc.handle_task({"application_id": "app1", "task": "check", "token": "t3"}, RequestMeta())
+    again = store.get("app1")
+    assert again.notice_issued_on == "2026-09-29" and again.notice_items == first.notice_items  # not re-issued
+    assert [(f.found_on, f.item) for f in again.later_findings] == [
+        ("2026-10-13", "施工单位安全生产许可证不存在或已过期")
+    ]
+    assert set(again.missing) == set(first.notice_items) | {"施工单位安全生产许可证不存在或已过期"}
+
+
+def test_article_4_items_are_checked_each_with_its_source():
+    now = {"t": datetime(2026, 9, 29, 2, 0, tzinfo=UTC)}
+    store, flow, registry = Store(), Workflow(), Registry()
+    project = registry.records[(RecordType.PROJECT, ("3307821503100001",))]
+    project.land_plan_permit_no = None  # no 用地 document on the project, no reason given
+    svc = PermitService(store, flow, registry, clock=lambda: now["t"], new_id=lambda: "app1")
+    fields = {
+        "construction_uscc": OWNER,
+        "project_manager": "p" * 24,
+        "contract_price": Decimal("800"),
+        "area": Decimal("5000"),
+        "safety_persons": ["a" * 24, "c" * 24],
+        "planning_exempt_reason": None,
+        "site_ready": False,
+        "funds_committed": False,
+    }
+    svc.apply(enterprise(OWNER), RequestMeta(), "3307821503100001", fields)
+    svc.handle_task({"application_id": "app1", "task": "check", "token": "t1"}, RequestMeta())
+    a = store.get("app1")
+    by_item = {c.item: c for c in a.checks}
+    assert list(by_item) == [f"第四条（{n}）" for n in "一二三四五六七八九"]
+    assert not by_item["第四条（一）"].ok and by_item["第四条（一）"].source == "平台数据"
+    assert by_item["第四条（二）"].ok and "建字第" in by_item["第四条（二）"].detail
+    assert not by_item["第四条（三）"].ok and by_item["第四条（三）"].source == "申请人承诺"
+    assert not by_item["第四条（四）"].ok  # the project manager is not confirmed
+    assert by_item["第四条（七）"].source == "不适用"  # deleted on 2018-09-28
+    assert not by_item["第四条（八）"].ok and "承诺书" in by_item["第四条（八）"].detail
+    for text in ("未办理用地批准手续", "申请人未承诺施工场地", "未提交建设资金已经落实承诺书"):
+        assert any(text in m for m in a.missing), text

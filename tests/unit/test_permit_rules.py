@@ -24,14 +24,23 @@ from chalicelib.domain.permits import (
 from chalicelib.domain.records import RecordState
 from chalicelib.domain.workdays import file_calendar
 
+# valid USCCs standing for enterprises A .. G
+UA = "91330782MA2A0000X4"
+UB = "91330782MA2B00000W"
+UC = "91330782MA2C00001J"
+UD = "91330782MA2D000028"
+UE = "91330782MA2E00003X"
+UF = "91330782MA2F00004K"
+UG = "91330782MA2G000059"
+
 
 def issued(**kw) -> PermitApplication:
     base = dict(
         application_id="a1",
         prj_num="3307821503100001",
         region_code="330782",
-        applicant_uscc="91330782MA2HXXXX0X",
-        construction_uscc="91330782MA2HXXXX0X",
+        applicant_uscc="91330782MA2HXXXX6K",
+        construction_uscc="91330782MA2HXXXX6K",
         project_manager="0" * 24,
         contract_price=Decimal("800"),
         area=Decimal("5000"),
@@ -57,9 +66,12 @@ def test_working_days_skip_the_national_day_holiday():
     assert file_calendar().add(date(2025, 9, 30), 1).day == date(2025, 10, 9)
 
 
-def test_start_deadline_is_three_months_plus_granted_extensions():
+def test_start_deadline_is_three_months_then_each_extension_from_the_deadline_in_force():
     assert start_deadline(date(2026, 1, 15), []) == date(2026, 4, 15)
-    assert start_deadline(date(2025, 11, 30), [3]) == date(2026, 5, 30)
+    # issued 2025-11-30: deadline 2026-02-28 (February has no 30th); extending that deadline by 3 months -> 05-28
+    assert start_deadline(date(2025, 11, 30), []) == date(2026, 2, 28)
+    assert start_deadline(date(2025, 11, 30), [3]) == date(2026, 5, 28)
+    assert start_deadline(date(2025, 11, 30), [3, 2]) == date(2026, 7, 28)
     assert start_deadline(date(2026, 1, 31), []) == date(2026, 4, 30)  # month-end clamps
 
 
@@ -101,9 +113,15 @@ def test_explicit_after_issue_transitions():
         require(issued(state=PermitState.LAPSED), "start")
 
 
-def test_suspension_reporting_and_resumption_check():
-    assert not suspension_late(date(2026, 3, 1), date(2026, 3, 31))
-    assert suspension_late(date(2026, 3, 1), date(2026, 4, 1))
+def test_suspension_reporting_and_resumption_check_count_calendar_months():
+    # 一个月内: up to the same day of the next month
+    assert not suspension_late(date(2025, 3, 1), date(2025, 4, 1))  # 31 days, still within one month
+    assert suspension_late(date(2025, 3, 1), date(2025, 4, 2))
+    assert suspension_late(date(2025, 1, 31), date(2025, 3, 2))  # one month after 01-31 is 02-28: late
+    assert not suspension_late(date(2025, 1, 31), date(2025, 2, 28))
+    # 满一年: a calendar year (2024 is a leap year: 366 days)
+    assert not resume_needs_check(date(2024, 3, 1), date(2025, 2, 28))
+    assert resume_needs_check(date(2024, 3, 1), date(2025, 3, 1))
     assert not resume_needs_check(date(2026, 3, 1), date(2027, 2, 28))
     assert resume_needs_check(date(2026, 3, 1), date(2027, 3, 1))
 
@@ -116,8 +134,8 @@ def _stage(data, state="CONFIRMED"):
         kind=data["kind"],
         number=data["number"],
         region_code="330782",
-        project_owner="A" * 18,
-        filed_by="A" * 18,
+        project_owner=UA,
+        filed_by=UA,
         data=data,
         state=state,
         created_at="t",
@@ -133,7 +151,7 @@ def _contract(ctype, contractor, n):
         "contract_type": ctype,
         "money": "1",
         "contract_date": "2026-01-01",
-        "employer_uscc": "A" * 18,
+        "employer_uscc": UA,
         "contractor_uscc": contractor,
     }
 
@@ -141,11 +159,11 @@ def _contract(ctype, contractor, n):
 def test_stage_gaps_name_each_missing_filing():
     from chalicelib.domain.stages import stage_gaps
 
-    builder, supervisor = "B" * 18, "C" * 18
+    builder, supervisor = UB, UC
     review = {
         "kind": "drawing_review",
         "number": "SC-0001",
-        "review_org_uscc": "D" * 18,
+        "review_org_uscc": UD,
         "review_org_name": "审图中心",
         "finished_on": "2026-03-01",
         "first_pass": True,
@@ -153,9 +171,9 @@ def test_stage_gaps_name_each_missing_filing():
     }
     reg = {"kind": "supervision_registration", "number": "JD-0001", "station": "监督站", "registered_on": "2026-03-02"}
     stages = [
-        _stage(_contract("survey", "E" * 18, 1)),
-        _stage(_contract("design", "E" * 18, 2)),
-        _stage(_contract("construction", "F" * 18, 3)),  # another builder's contract does not count
+        _stage(_contract("survey", UE, 1)),
+        _stage(_contract("design", UE, 2)),
+        _stage(_contract("construction", UF, 3)),  # another builder's contract does not count
         _stage(_contract("supervision", supervisor, 4), state="SUBMITTED"),  # not yet checked
         _stage(review),
         _stage(reg),
@@ -181,19 +199,19 @@ def test_stage_gaps_name_each_missing_filing():
 def test_who_may_file_a_stage():
     from chalicelib.domain.stages import ContractFiling, DrawingReview, may_file
 
-    c = ContractFiling.model_validate(_contract("construction", "F" * 18, 1))
-    assert may_file(c, filer="A" * 18, project_owner="A" * 18) is None
-    assert may_file(c, filer="F" * 18, project_owner="A" * 18) is None  # the contractor files its own contract
-    assert "建设单位" in may_file(c, filer="G" * 18, project_owner="A" * 18)
+    c = ContractFiling.model_validate(_contract("construction", UF, 1))
+    assert may_file(c, filer=UA, project_owner=UA) is None
+    assert may_file(c, filer=UF, project_owner=UA) is None  # the contractor files its own contract
+    assert "建设单位" in may_file(c, filer=UG, project_owner=UA)
     d = DrawingReview(
         number="SC-0001",
-        review_org_uscc="D" * 18,
+        review_org_uscc=UD,
         review_org_name="审图中心",
         finished_on=date(2026, 3, 1),
         first_pass=True,
         violations=0,
     )
-    assert may_file(d, filer="F" * 18, project_owner="A" * 18) == "施工图审查合格书应由建设单位填报"
+    assert may_file(d, filer=UF, project_owner=UA) == "施工图审查合格书应由建设单位填报"
 
 
 def test_splitting_one_project_into_applications_under_the_threshold_is_flagged():
@@ -267,7 +285,7 @@ def test_category_qualification_specialty_and_safety_personnel():
 def test_price_mismatch_with_contract_and_tender_is_flagged():
     from chalicelib.domain.stages import price_flags
 
-    builder = "B" * 18
+    builder = UB
     contract = _stage(_contract("construction", builder, 1))  # money 1
     tender = _stage(
         {
@@ -284,4 +302,48 @@ def test_price_mismatch_with_contract_and_tender_is_flagged():
     assert price_flags([contract, tender], construction_uscc=builder, contract_price=Decimal("1")) == [
         "申请的合同价格1万元与中标金额（2万元）不一致"
     ]
-    assert price_flags([contract], construction_uscc="C" * 18, contract_price=Decimal("5")) == []
+    assert price_flags([contract], construction_uscc=UC, contract_price=Decimal("5")) == []
+
+
+def test_every_date_has_a_decision_limit_and_a_threshold():
+    assert decision_days(date(2014, 10, 24)) == 15  # the day before 令第18号: the 1999/2001 rule, 15 days
+    assert decision_days(date(1980, 1, 1)) == 15  # before any rule the platform holds: the oldest one
+    assert decision_days(date(2018, 9, 27)) == 15 and decision_days(date(2018, 9, 28)) == 7
+    assert threshold(date(1990, 1, 1))["investment_wan"] == 30
+
+
+def test_threshold_boundaries_are_as_each_rule_says():
+    from chalicelib.domain.permits import below_threshold
+
+    # Zhejiang 200万元 / 1000平方米, both exclusive: exactly at the limit needs a permit
+    on = date(2026, 12, 3)
+    assert not below_threshold(Decimal("200"), Decimal("5000"), on)
+    assert below_threshold(Decimal("199.99"), Decimal("5000"), on)
+    assert not below_threshold(Decimal("800"), Decimal("1000"), on)
+    assert below_threshold(Decimal("800"), Decimal("999.9"), on)
+    # the national 30万元 / 300平方米 of 2014: "以下" includes the limit
+    on = date(2015, 3, 1)
+    assert below_threshold(Decimal("30"), Decimal("5000"), on)
+    assert not below_threshold(Decimal("30.01"), Decimal("301"), on)
+
+
+def test_supervision_and_funds_items_follow_the_rule_of_the_application_date():
+    from types import SimpleNamespace as NS
+
+    from chalicelib.domain.permits import article4_checks
+
+    project = NS(land_plan_permit_no="地字1", project_plan_permit_no="建字1")
+    app = issued(applied_on="2016-05-01", contract_price=Decimal("5000"), supervision_uscc=None, site_ready=True)
+    checks = {c.item: c for c in article4_checks(app, project=project, on=date(2016, 5, 1), other_gaps={})}
+    assert not checks["第四条（七）"].ok and "应当委托监理" in checks["第四条（七）"].detail  # ≥ 3000万 in 2016
+    # 2014 text: funds in place ≥ 50% of the contract price for a contract under one year
+    assert not checks["第四条（八）"].ok and "合同开工、竣工日期" in checks["第四条（八）"].detail
+    app = app.model_copy(
+        update={"contract_start": date(2016, 6, 1), "contract_end": date(2017, 3, 1), "funds_in_place": Decimal("2600")}
+    )
+    checks = {c.item: c for c in article4_checks(app, project=project, on=date(2016, 5, 1), other_gaps={})}
+    assert checks["第四条（八）"].ok and "50%" in checks["第四条（八）"].detail
+    # since 2018-09-28: item 7 deleted, item 8 a commitment
+    app = issued(applied_on="2026-05-01", contract_price=Decimal("5000"), funds_committed=True)
+    checks = {c.item: c for c in article4_checks(app, project=project, on=date(2026, 5, 1), other_gaps={})}
+    assert checks["第四条（七）"].source == "不适用" and checks["第四条（八）"].ok

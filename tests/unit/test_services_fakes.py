@@ -34,8 +34,8 @@ from chalicelib.services.uploads import INTAKE, SWEEPER, ArrivalOutcome, UploadS
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TTL = 900
 GRACE = 300
-USCC_A = "91330782MA2D000001"  # 义乌
-USCC_B = "91330102MA2H000002"  # 杭州上城
+USCC_A = "91330782MA2D000028"  # 义乌
+USCC_B = "91330102MA2H000064"  # 杭州上城
 SQS_META = RequestMeta(request_id="msg-1", source_ip="s3")
 
 

@@ -108,12 +108,12 @@ def test_good_token_gives_principal(verifier, key):
 
 def test_enterprise_token(verifier, key):
     token = sign(
-        claims(**{"cognito:groups": ["enterprise"], "custom:uscc": "91330782MA2D000001", "custom:region_code": None}),
+        claims(**{"cognito:groups": ["enterprise"], "custom:uscc": "91330782MA2D000028", "custom:region_code": None}),
         key,
     )
     p = verifier.verify(token)
     assert p.role == Role.ENTERPRISE
-    assert p.uscc == "91330782MA2D000001"
+    assert p.uscc == "91330782MA2D000028"
     assert p.region_code is None
 
 

@@ -63,12 +63,12 @@ def test_unknown_kind_is_invalid_input_listing_choices():
 
 
 def test_new_upload_fields():
-    ent = enterprise(uscc="91330782MA2D000001", region="330782", subject="sub-e1")
+    ent = enterprise(uscc="91330782MA2D000028", region="330782", subject="sub-e1")
     u = make(ent)
     assert u.state == UploadState.REQUESTED
     assert u.version == 1
     assert u.owner_subject == "sub-e1"
-    assert u.owner_uscc == "91330782MA2D000001"
+    assert u.owner_uscc == "91330782MA2D000028"
     assert u.region_code == "330782"
     assert u.max_bytes == 20 * 1024 * 1024
     assert u.filename == "企业信息表.xlsx"
@@ -146,8 +146,8 @@ def test_size_bounds_inclusive(size):
 
 
 def test_key_layout_for_enterprise():
-    u = make(enterprise(uscc="91330782MA2D000001"))
-    assert u.key == f"uploads/enterprise_sheet/e-91330782MA2D000001/{UID}/企业信息表.xlsx"
+    u = make(enterprise(uscc="91330782MA2D000028"))
+    assert u.key == f"uploads/enterprise_sheet/e-91330782MA2D000028/{UID}/企业信息表.xlsx"
     assert upload_id_from_key(u.key) == UID
 
 

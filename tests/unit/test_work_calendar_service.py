@@ -109,6 +109,8 @@ FIELDS = {
     "contract_price": Decimal("800"),
     "area": Decimal("5000"),
     "safety_persons": ["a" * 24, "c" * 24],
+    "site_ready": True,
+    "funds_committed": True,
 }
 
 
