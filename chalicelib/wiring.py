@@ -274,7 +274,7 @@ def get_national_sync_service():
     return NationalSyncService(
         DynamoSyncStore(s.main_table, get_audit_log()),
         platform,
-        RegistryResolver(get_registry_repository()),
+        RegistryResolver(get_registry_repository(), get_stage_store()),
         person_key=lambda id_type, id_no: person_key(id_type, id_no, person_key_secret()),
     )
 

@@ -550,10 +550,20 @@ def source_change(keys: dict[str, Any], new_image: dict[str, Any] | None, seq: s
 
 
 class RegistryResolver:
-    """What permit rows need besides the application: the builder and the persons (names, ID numbers)."""
+    """What national rows need besides their source: enterprises (names), persons (names, ID numbers), the project
+    and its stage records (a licence's planning permits, drawing review, survey and design enterprises)."""
 
-    def __init__(self, registry: Any):
+    def __init__(self, registry: Any, stages: Any = None):
         self.registry = registry
+        self.stage_store = stages
+
+    def project(self, prj_num: str):
+        from chalicelib.domain.records import RecordType
+
+        return self.registry.get(RecordType.PROJECT, (prj_num,))
+
+    def stages(self, prj_num: str) -> list:
+        return self.stage_store.for_project(prj_num) if self.stage_store is not None else []
 
     def enterprise(self, uscc: str):
         from chalicelib.domain.records import RecordType

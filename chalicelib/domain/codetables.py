@@ -220,6 +220,11 @@ def economic_types() -> CodeTable:
     return load_table("economic_types")
 
 
+def contract_types() -> CodeTable:
+    """合同类别 TBContractTypeDic (codes [U])."""
+    return load_table("contract_types")
+
+
 def uscc_authorities() -> CodeTable:
     """统一社会信用代码 登记管理部门 (1 char) and 机构类别 (2 chars) (§4.1)."""
     return load_table("uscc_authorities")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -50,6 +51,69 @@ def datasets() -> dict[str, dict[str, Any]]:
 
 def dataset_label(name: str) -> str:
     return datasets().get(name, {}).get("label", name)
+
+
+# ---- the standard's table definitions ------------------------------------------------------------------------------
+
+
+@cache
+def table_definitions() -> dict[str, dict[str, str]]:
+    """Data set -> column -> SQL type (data/national_tables.json: project part verbatim from a provincial DDL)."""
+    doc = json.loads(resources.files("chalicelib.data").joinpath("national_tables.json").read_text("utf-8"))
+    return {name: dict(t["columns"]) for name, t in doc["tables"].items()}
+
+
+_SQL_TYPE = re.compile(r"^(varchar|char|int|decimal|datetime)(?:\((\d+)(?:,(\d+))?\))?$")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
+
+
+def value_problem(column: str, sql_type: str, value: Any) -> str | None:
+    """Why a value does not fit its column's type, or None. None values (NULL) always fit."""
+    if value is None:
+        return None
+    m = _SQL_TYPE.match(sql_type)
+    if m is None:
+        return f"{column}: 未知的字段类型 {sql_type}"
+    kind, size, scale = m.group(1), m.group(2), m.group(3)
+    if kind in ("varchar", "char"):
+        if not isinstance(value, str):
+            return f"{column}: 应为文本（{sql_type}），实际为{type(value).__name__}"
+        if size and len(value) > int(size):
+            return f"{column}: 长度{len(value)}超过{sql_type}"
+        return None
+    if kind == "int":
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+            return f"{column}: 应为整数（int），实际为“{value}”"
+        return None
+    if kind == "decimal":
+        try:
+            d = Decimal(str(value))
+        except Exception:
+            return f"{column}: 应为数字（{sql_type}），实际为“{value}”"
+        precision, digits = int(size or 18), int(scale or 0)
+        _sign, digit_tuple, exponent = d.as_tuple()
+        fraction = max(0, -int(exponent))
+        integer = len(digit_tuple) - fraction
+        if fraction > digits or integer > precision - digits:
+            return f"{column}: {value} 超出{sql_type}"
+        return None
+    if not (isinstance(value, str) and _ISO_DAY.match(value)):
+        return f"{column}: 应为日期（datetime），实际为“{value}”"
+    return None
+
+
+def column_problems(dataset: str, data: dict[str, Any]) -> list[str]:
+    """Columns not in the standard's table, and values that do not fit their column (type, length)."""
+    table = table_definitions().get(dataset)
+    if table is None:
+        return [f"{dataset}: 不是国家标准的数据集"]
+    problems = [f"{dataset}.{col}: 标准中没有此字段" for col in data if col not in table]
+    for col, value in data.items():
+        if col in table:
+            why = value_problem(col, table[col], value)
+            if why:
+                problems.append(f"{dataset}.{why}")
+    return problems
 
 
 # ---- conversions ---------------------------------------------------------------------------------------------------
@@ -171,6 +235,10 @@ class Resolver(Protocol):
 
     def enterprise(self, uscc: str) -> Enterprise | None: ...
 
+    def project(self, prj_num: str) -> Project | None: ...
+
+    def stages(self, prj_num: str) -> list[StageRecord]: ...
+
 
 @dataclass(frozen=True)
 class Mapped:
@@ -202,7 +270,7 @@ def map_source(source: Any, resolver: Resolver) -> Mapped:
             return Mapped(person_rows(source))
         return Mapped(project_rows(source))
     if isinstance(source, StageRecord):
-        return Mapped(stage_rows(source)) if source.state == StageState.CONFIRMED else IGNORE
+        return Mapped(stage_rows(source, resolver)) if source.state == StageState.CONFIRMED else IGNORE
     if isinstance(source, PermitApplication):
         reportable = {PermitState.ISSUED, PermitState.SUSPENDED, PermitState.COMPLETED, PermitState.LAPSED}
         return Mapped(permit_rows(source, resolver)) if source.state in reportable and source.permit_no else IGNORE
@@ -211,7 +279,8 @@ def map_source(source: Any, resolver: Resolver) -> Mapped:
     return IGNORE
 
 
-def enterprise_rows(e: Enterprise) -> list[NationalRow]:
+def enterprise_rows(e: Enterprise, on: date | None = None) -> list[NationalRow]:
+    on = on or identifiers._today()
     code = corp_code(e.uscc)
     rows = [
         NationalRow(
@@ -227,10 +296,11 @@ def enterprise_rows(e: Enterprise) -> list[NationalRow]:
                     "LegalMan": e.legal_rep,
                     "IDCardTypeNum": e.legal_rep_id_type,
                     "LegalManIDCard": e.legal_rep_id_no,
-                    "LegaManProTitle": e.legal_rep_title,
+                    "LegalManDuty": e.legal_rep_title,  # 法定代表人职务 (LegaManProTitle is 职称: not held)
                     "EconomicNum": e.economic_type,
                     "RegPrin": number(e.registered_capital),
                     "LinkMan": e.contact_person,
+                    "LinkPhone": e.contact_phone,
                 }
             ),
         )
@@ -249,7 +319,8 @@ def enterprise_rows(e: Enterprise) -> list[NationalRow]:
                         "OrganName": cert.issuing_authority,
                         "OrganDate": day(cert.issued_on),
                         "EndDate": day(cert.valid_until),
-                        "StandardVersion": cert.standard_version,
+                        "TitleLevelNum": highest_grade(cert.items),
+                        "IsValid": "1" if cert.valid_until and cert.valid_until >= on else "0",
                     }
                 ),
             )
@@ -264,7 +335,7 @@ def enterprise_rows(e: Enterprise) -> list[NationalRow]:
                             "CertID": cert.cert_no,
                             "CorpCode": code,
                             "CertTypeNum": cert.qualification_type,
-                            **qualification_columns(item.code),
+                            **qualification_columns(item.code, cert.qualification_type),
                             "IsMaster": yes_no(item.is_primary),
                             "NoteNumber": item.approval_no,
                             "NoteDate": day(item.approved_on),
@@ -277,11 +348,38 @@ def enterprise_rows(e: Enterprise) -> list[NationalRow]:
     return rows
 
 
-def qualification_columns(code: str) -> dict[str, Any]:
-    """APT_CODE (D101A) → TradeBoundNum (资质类别 D101) and TitleLevelNum (等级代码) from the code table (§3.2)."""
+def qualification_columns(code: str, cert_type: str | None = None) -> dict[str, Any]:
+    """APT_CODE (D101A) → TradeTypeNum (资质序列, by the qualification type: 104 建筑业 ...), TradeBoundNum (资质类别
+    D101) and TitleLevelNum (等级代码) from the code tables (§3.1, §3.2)."""
     entry = codetables.qualification_codes().get(code)
     extra = entry.extra if entry else {}
-    return {"AptCode": code, "TradeBoundNum": extra.get("class", code), "TitleLevelNum": extra.get("grade_code")}
+    return {
+        "TradeTypeNum": trade_type(extra.get("family"), cert_type),
+        "TradeBoundNum": extra.get("class", code),
+        "TitleLevelNum": extra.get("grade_code"),
+    }
+
+
+def trade_type(family: str | None, cert_type: str | None) -> str | None:
+    types = codetables.qualification_types()
+    entry = types.get(cert_type) if cert_type else None
+    if entry is None and family:
+        entry = next((e for e in types.entries if e.extra.get("apt_family") == family), None)
+    return entry.extra.get("trade_type_prefix") if entry else None
+
+
+def highest_grade(items: list[Any]) -> str | None:
+    """TBCorpCertInfo.TitleLevelNum: the best grade among a certificate's items (rank within one scale)."""
+    best, rank = None, -1
+    grades = codetables.grades()
+    for item in items:
+        entry = codetables.qualification_codes().get(item.code)
+        code = entry.extra.get("grade_code") if entry else None
+        g = grades.get(code) if code else None
+        r = (g.extra.get("rank") or 0) if g else -1
+        if code and r > rank:
+            best, rank = code, r
+    return best
 
 
 def person_rows(p: RegisteredPerson) -> list[NationalRow]:
@@ -330,7 +428,6 @@ def project_rows(p: Project) -> list[NationalRow]:
                     "BuildCorpName": p.build_corp_name,
                     "BuildCorpCode": corp_code(p.build_corp_code),
                     **regions(p.location_region or p.region_code),
-                    "Address": p.address,
                     "PrjApprovalNum": p.approval_no,
                     "PrjApprovalLevelNum": p.approval_level,
                     "BuldPlanNum": p.land_plan_permit_no,
@@ -349,9 +446,28 @@ def project_rows(p: Project) -> list[NationalRow]:
     ]
 
 
-def stage_rows(s: StageRecord) -> list[NationalRow]:
+def _name_of(resolver: Resolver | None, uscc: str | None, given: str | None = None) -> str | None:
+    """An enterprise's name as the registry holds it (authoritative), else as the filing gave it."""
+    if not uscc:
+        return given
+    found = resolver.enterprise(uscc) if resolver is not None else None
+    return (getattr(found, "name", None) if found is not None else None) or given
+
+
+def contract_type_code(kind: Any) -> str | None:
+    """合同类别 code (TBContractTypeDic, char(3)) of the platform's contract kind (codes [U], a code table)."""
+    value = getattr(kind, "value", kind)
+    return next((e.code for e in codetables.contract_types().entries if e.extra.get("kind") == value), None)
+
+
+def stage_rows(s: StageRecord, resolver: Resolver | None = None) -> list[NationalRow]:
     d = s.data
     if s.kind == StageKind.TENDER:
+        manager = (
+            resolver.person(d.manager_person_key, d.winner_uscc)
+            if resolver is not None and d.manager_person_key
+            else None
+        )
         data = {
             "TenderNum": d.number,
             "PrjNum": s.prj_num,
@@ -359,8 +475,13 @@ def stage_rows(s: StageRecord) -> list[NationalRow]:
             "TenderTypeNum": d.tender_type,
             "TenderResultDate": day(d.result_date),
             "TenderMoney": number(d.money),
+            "TenderCorpName": _name_of(resolver, d.winner_uscc, d.winner_name),
             "TenderCorpCode": corp_code(d.winner_uscc),
+            "AgencyCorpName": _name_of(resolver, d.agency_uscc, d.agency_name),
             "AgencyCorpCode": corp_code(d.agency_uscc),
+            "ConstructorName": manager.name if manager else None,
+            "IDCardTypeNum": manager.id_type if manager else None,
+            "ConstructorIDCard": manager.id_no if manager else None,
         }
         return [NationalRow("TBTenderInfo", d.number, _row(data))]
     if s.kind == StageKind.CONTRACT:
@@ -368,11 +489,14 @@ def stage_rows(s: StageRecord) -> list[NationalRow]:
             "RecordNum": d.number,
             "PrjNum": s.prj_num,
             "ContractNum": d.contract_no,
-            "ContractTypeNum": str(d.contract_type),
+            "ContractTypeNum": contract_type_code(d.contract_type),
             "ContractMoney": number(d.money),
             "ContractDate": day(d.contract_date),
+            "PropietorCorpName": _name_of(resolver, d.employer_uscc, d.employer_name),
             "PropietorCorpCode": corp_code(d.employer_uscc),
+            "ContractorCorpName": _name_of(resolver, d.contractor_uscc, d.contractor_name),
             "ContractorCorpCode": corp_code(d.contractor_uscc),
+            "UnionCorpName": _name_of(resolver, d.union_uscc, d.union_name),
             "UnionCorpCode": corp_code(d.union_uscc),
         }
         return [NationalRow("TBContractRecordManage", d.number, _row(data))]
@@ -383,7 +507,7 @@ def stage_rows(s: StageRecord) -> list[NationalRow]:
             "CensorCorpName": d.review_org_name,
             "CensorCorpCode": corp_code(d.review_org_uscc),
             "CensorEDate": day(d.finished_on),
-            "OneCensorIsPass": yes_no(d.first_pass),
+            "OneCensorIsPass": 1 if d.first_pass else 0,
             "OneCensorWfqtCount": d.violations,
             "OneCensorWfqtContent": d.violated_clauses,
         }
@@ -391,31 +515,58 @@ def stage_rows(s: StageRecord) -> list[NationalRow]:
     return []  # 质量安全监督登记 has no data set in the 2014 standard
 
 
-SAFETY_USER_TYPE = {"A": "1", "B": "2", "C": "3"}  # TBProjectBuilderUserInfo.UserType: 主要负责人/项目负责人/安全员
+SAFETY_USER_TYPE = {"A": 1, "B": 2, "C": 3}  # TBProjectBuilderUserInfo.UserType int: 主要负责人/项目负责人/安全员
+
+
+def _contract_party(stages: list[StageRecord], kind: str) -> str | None:
+    from chalicelib.domain.stages import ContractFiling
+
+    for st in stages:
+        if st.state == StageState.CONFIRMED and isinstance(st.data, ContractFiling) and st.data.contract_type == kind:
+            return st.data.contractor_uscc
+    return None
 
 
 def permit_rows(app: PermitApplication, resolver: Resolver) -> list[NationalRow]:
+    from chalicelib.domain.stages import DrawingReview
+
     builder = resolver.enterprise(app.construction_uscc)
     manager = resolver.person(app.project_manager, app.construction_uscc)
     chief = resolver.person(app.chief_engineer, app.supervision_uscc) if app.chief_engineer else None
+    project = resolver.project(app.prj_num)
+    stages = resolver.stages(app.prj_num)
+    review = next(
+        (st.data for st in stages if st.state == StageState.CONFIRMED and isinstance(st.data, DrawingReview)), None
+    )
+    survey, design = _contract_party(stages, "survey"), _contract_party(stages, "design")
     licence = {
         "BuilderLicenceNum": app.permit_no,
         "PrjNum": app.prj_num,
-        "PrjName": app.project_name,
+        "BuldPlanNum": getattr(project, "land_plan_permit_no", None),
+        "ProjectPlanNum": getattr(project, "project_plan_permit_no", None),
+        "CensorNum": review.number if review else None,
         "ContractMoney": number(app.contract_price),
         "Area": number(app.area),
+        "PrjSize": getattr(project, "scale", None),
         "IssueCertDate": day(app.issued_on),
+        "EconCorpName": _name_of(resolver, survey),
+        "EconCorpCode": corp_code(survey),
+        "DesignCorpName": _name_of(resolver, design),
+        "DesignCorpCode": corp_code(design),
         "ConsCorpName": builder.name if builder else None,
         "ConsCorpCode": corp_code(app.construction_uscc),
         "SafetyCerID": builder.safety_licence.licence_no if builder and builder.safety_licence else None,
+        "SuperCorpName": _name_of(resolver, app.supervision_uscc),
         "SuperCorpCode": corp_code(app.supervision_uscc),
         "ConstructorName": manager.name if manager else None,
+        "CIDCardTypeNum": manager.id_type if manager else None,
         "ConstructorIDCard": manager.id_no if manager else None,
         "SupervisionName": chief.name if chief else None,
+        "SIDCardTypeNum": chief.id_type if chief else None,
         "SupervisionIDCard": chief.id_no if chief else None,
     }
     rows = [NationalRow("TBBuilderLicenceManage", str(app.permit_no), _row(licence))]
-    persons = [(app.project_manager, "2")] + [(k, None) for k in app.safety_persons if k != app.project_manager]
+    persons = [(app.project_manager, 2)] + [(k, None) for k in app.safety_persons if k != app.project_manager]
     for key, user_type in persons:
         p = manager if key == app.project_manager else resolver.person(key, app.construction_uscc)
         if p is None:
@@ -436,16 +587,30 @@ def permit_rows(app: PermitApplication, resolver: Resolver) -> list[NationalRow]
         }
         rows.append(NationalRow("TBProjectBuilderUserInfo", f"{app.permit_no}:{key}", _row(data)))
     if app.state == PermitState.COMPLETED and app.completion_no:
+        c = app.completion
         finish = {
             "PrjFinishNum": app.completion_no,
             "PrjNum": app.prj_num,
             "BuilderLicenceNum": app.permit_no,
-            "BDate": day(app.started_on),
+            "QCCorpName": c.qc_corp_name if c else None,
+            "QCCorpCode": corp_code(c.qc_corp_uscc) if c else None,
+            "FactCost": number(c.fact_cost) if c else None,
+            "FactArea": number(c.fact_area) if c else None,  # what was built, never the area applied for
+            "FactSize": c.fact_size if c else None,
+            "PrjStructureTypeNum": c.structure_type if c else None,
+            "BDate": day((c.started_on if c and c.started_on else None) or app.started_on),
             "EDate": day(app.completed_on),
-            "FactArea": number(app.area),
+            "Mark": c.remarks if c else None,
         }
         rows.append(NationalRow("TBProjectFinishManage", app.completion_no, _row(finish)))
     return rows
+
+
+def credit_class(code: str | None) -> str | None:
+    """不良行为分类 (TBCreditType): the recognition standard's category code — the A1-1 of item A1-1-01 (§5.2)."""
+    if not code or "-" not in code:
+        return None
+    return code.rsplit("-", 1)[0]
 
 
 def punish_depart_type(region: str | None) -> str | None:
@@ -469,6 +634,7 @@ def credit_rows(c: Any, resolver: Resolver) -> list[NationalRow]:
         "PunishDepartName": c.penalty_department or c.authority,
         "PunishDepartType": punish_depart_type(c.authority_region),
         "PunishEvidence": c.basis,
+        "PunishContent": c.penalty_content,
         "PunishNumber": c.penalty_number,
         "PunishDate": day(c.penalty_date),
         "PunishEDate": day(c.penalty_end),
@@ -476,9 +642,12 @@ def credit_rows(c: Any, resolver: Resolver) -> list[NationalRow]:
         "PublicBDate": day(c.publish_begin),
         "PublicEDate": day(c.publish_end),
         "IsPublic": "1" if c.published else "0",
+        "AuditDate": day(c.entered_at),  # entered by the reviewing official: entry and audit are one act
         "AuditUserName": c.reviewed_by,
+        "DepartName": c.authority,  # 登记部门 (谁录入、谁负责)
         "UserName": c.entered_by_name,
         "CreateDate": day(c.entered_at),
+        "CreditClassNum": credit_class(c.behaviour_code),
     }
     if c.subject_type == "person":
         person_key, _, employer = c.subject_id.partition("/")

@@ -65,6 +65,19 @@ class PermitExtension(BaseModel):
     decision_reason: str | None = None
 
 
+class CompletionDetails(BaseModel):
+    """竣工验收备案 (TBProjectFinishManage): what was actually built, as filed at completion."""
+
+    fact_cost: Decimal | None = Field(default=None, ge=0, description="实际造价（万元）")
+    fact_area: Decimal | None = Field(default=None, ge=0, description="实际面积（平方米）")
+    fact_size: str | None = Field(default=None, max_length=500, description="实际建设规模")
+    structure_type: str | None = Field(default=None, pattern=r"^\d{3}$", description="结构体系代码")
+    qc_corp_name: str | None = Field(default=None, max_length=200, description="质量检测机构名称")
+    qc_corp_uscc: Uscc = Field(default=None, description="质量检测机构统一社会信用代码")
+    started_on: date | None = Field(default=None, description="实际开工日期")
+    remarks: str | None = Field(default=None, max_length=500, description="备注")
+
+
 class PreconditionCheck(BaseModel):
     """One condition of 令第18号 第四条 as checked for an application: where the answer came from, and the result."""
 
@@ -131,6 +144,7 @@ class PermitApplication(BaseModel):
     prints: int = 0
     completion_no: str | None = None
     completed_on: str | None = None
+    completion: CompletionDetails | None = Field(default=None, description="竣工验收备案的实际数据")
     decided_by: str | None = None
     decision_reason: str | None = None
     # after issue (令第18号 第八条至第十条)

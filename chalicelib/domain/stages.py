@@ -61,7 +61,12 @@ class TenderResult(BaseModel):
     result_date: date = Field(description="中标日期")
     money: Decimal = Field(ge=0, description="中标金额（万元）")
     winner_uscc: USCC = Field(description="中标单位")
+    winner_name: str | None = Field(default=None, max_length=200, description="中标单位名称（未入库企业时填写）")
     agency_uscc: Uscc = Field(default=None, description="招标代理机构")
+    agency_name: str | None = Field(default=None, max_length=200, description="招标代理机构名称")
+    manager_person_key: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{24}$", description="中标的项目经理/总监理工程师（中标单位的注册人员标识）"
+    )
 
 
 class ContractFiling(BaseModel):
@@ -74,8 +79,11 @@ class ContractFiling(BaseModel):
     money: Decimal = Field(ge=0, description="合同金额（万元）")
     contract_date: date
     employer_uscc: USCC = Field(description="发包单位")
+    employer_name: str | None = Field(default=None, max_length=200, description="发包单位名称（未入库时填写）")
     contractor_uscc: USCC = Field(description="承包单位")
+    contractor_name: str | None = Field(default=None, max_length=200, description="承包单位名称（未入库时填写）")
     union_uscc: Uscc = Field(default=None, description="联合体承包单位")
+    union_name: str | None = Field(default=None, max_length=200, description="联合体承包单位名称")
 
 
 class DrawingReview(BaseModel):

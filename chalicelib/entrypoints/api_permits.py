@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from chalicelib.domain.fields import RequiredUscc, Uscc
 from chalicelib.domain.identity import OFFICIAL_ROLES, Role
-from chalicelib.domain.permits import STATE_LABELS
+from chalicelib.domain.permits import STATE_LABELS, CompletionDetails
 from chalicelib.entrypoints.http import Ctx, api_route
 from chalicelib.wiring import get_permit_after_issue, get_permit_documents, get_permit_service
 
@@ -174,6 +174,7 @@ class CompletionIn(BaseModel):
     version: int = Field(ge=1)
     completion_no: str = Field(min_length=4, max_length=50, description="竣工验收备案编号")
     completed_on: date
+    details: CompletionDetails | None = Field(default=None, description="实际造价、面积、结构体系、质量检测机构")
 
 
 @api_route(
@@ -208,6 +209,7 @@ def complete_permit(ctx: Ctx, req: CompletionIn, application_id: str):
             version=req.version,
             completion_no=req.completion_no,
             completed_on=req.completed_on,
+            details=req.details,
         )
     )
 

@@ -30,7 +30,7 @@ from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
 from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.identity import PROVINCE_ROLES, Principal, require_role
-from chalicelib.domain.national import Outcome, SyncRow, SyncStatus
+from chalicelib.domain.national import Op, Outcome, SyncRow, SyncStatus
 from chalicelib.services.ports import NationalPlatform, NationalUnavailable, SourceChange, SyncStore
 
 PUSH_LEASE = "push"
@@ -130,6 +130,19 @@ class NationalSyncService:
     def _deliver(self, dataset: str, rows: list[SyncRow], counts: Counter[str], deadline: float) -> None:
         p = self.cfg["push"]
         batch_id = uuid.uuid4().hex[:16]
+        # A row that does not fit the standard's table (unknown column, wrong type, too long) would only be refused
+        # by the ministry: it goes to the dead letters at once with the reason, and is never sent.
+        fitting = []
+        for r in rows:
+            problems = national.column_problems(dataset, r.data) if r.op == Op.UPSERT else []
+            if problems:
+                message = {"code": "NOT_IN_STANDARD", "message": "不符合国家数据标准：" + "；".join(problems)[:900]}
+                self._note(r, batch_id, 0, "REJECTED", message)
+                self._finish(r, Outcome.REJECTED, message)
+                counts["rejected"] += 1
+            else:
+                fitting.append(r)
+        rows = fitting
         open_rows = {r.sync_id: r for r in rows}
         last: dict[str, tuple[Outcome, dict[str, Any] | None]] = {}
         requests: list[dict[str, Any]] = []

@@ -541,6 +541,7 @@ class PermitDocuments:
         version: int,
         completion_no: str,
         completed_on: date,
+        details: Any = None,
     ) -> PermitApplication:
         """竣工验收备案: the project is closed and the project manager and chief engineer are free again."""
         app = self.s.load(p, application_id)
@@ -555,6 +556,7 @@ class PermitDocuments:
                 "state": PermitState.COMPLETED,
                 "completion_no": completion_no,
                 "completed_on": completed_on.isoformat(),
+                "completion": details,
                 "version": app.version + 1,
                 "updated_at": self.s.clock().isoformat(),
             }

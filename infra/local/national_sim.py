@@ -42,7 +42,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -272,6 +274,27 @@ def _format_error(name: str, value: Any, check_name: str) -> str | None:
     return None if check.test(_text(value)) else f"{field_name(name)}{check.problem}：{_text(value)}"
 
 
+@lru_cache(maxsize=1)
+def standard_tables() -> dict[str, dict[str, str]]:
+    """The columns and SQL types of the standard's tables (the same data file the platform maps to: the standard)."""
+    path = Path(__file__).resolve().parents[2] / "chalicelib" / "data" / "national_tables.json"
+    return {name: t["columns"] for name, t in json.loads(path.read_text("utf-8"))["tables"].items()}
+
+
+_LENGTH = re.compile(r"^(?:var)?char\((\d+)\)$")
+
+
+def schema_errors(dataset: str, data: Mapping[str, Any]) -> list[str]:
+    """Like the ministry's database would: a column the table does not have, or text longer than its column."""
+    columns = standard_tables().get(dataset, {})
+    errors = [f"数据集中没有字段{name}" for name in data if name not in columns]
+    for name, value in data.items():
+        m = _LENGTH.match(columns.get(name, ""))
+        if m and value is not None and len(_text(value)) > int(m.group(1)):
+            errors.append(f"{field_name(name)}超长（{columns[name]}）：{_text(value)}")
+    return errors
+
+
 def validate_data(dataset: str, data: Mapping[str, Any]) -> list[str]:
     """The Chinese problems of one UPSERT record's data; empty when the national side accepts it."""
     rule = RULES[dataset]
@@ -287,7 +310,8 @@ def validate_record(dataset: str, record: Mapping[str, Any]) -> list[str]:
         return [f"{field_name('key')}不能为空"]
     if record["op"] == "DELETE":
         return []
-    return validate_data(dataset, record["data"])
+    # what a province pushes must fit the standard's tables (the national side's own records may carry more)
+    return schema_errors(dataset, record["data"]) + validate_data(dataset, record["data"])
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ PROJECT = {
     "PrjNum": "3307822015010001",
     "PrjName": "义乌市示范安置房工程",
     "BuildCorpName": "义乌市城市投资建设集团有限公司",
-    "BuildCorpCode": "91330782677204726D",
+    "BuildCorpCode": "67720472-6",  # 组织机构代码: the standard's varchar(15)
     "CountyNum": "330782",
     "PrjSize": "总建筑面积12万平方米",
     "AllInvest": "35000",
@@ -319,3 +319,12 @@ def test_control_reset_clears_everything(sim):
     assert pulled["records"] == []
     sim.load_national("TBCorpBadBehaviorInfo", [{"key": "B1", "data": {}}])
     assert call(sim, "GET", "/api/v1/pull/TBCorpBadBehaviorInfo")[2]["records"][0]["seq"] == 1
+
+
+def test_a_pushed_record_must_fit_the_standards_table():
+    from infra.local.national_sim import validate_record
+
+    record = {"key": "P1", "op": "UPSERT", "data": {**PROJECT, "Address": "x"}}
+    assert validate_record("TBProjectInfo", record) == ["数据集中没有字段Address"]
+    long_code = {"key": "P1", "op": "UPSERT", "data": {**PROJECT, "BuildCorpCode": "91330782677204726D"}}
+    assert "超长（varchar(15)）" in validate_record("TBProjectInfo", long_code)[0]

@@ -99,7 +99,7 @@ def test_confirmed_demo_records_are_captured_mapped_and_pushed(platform, sync, s
     # Only CONFIRMED records were queued: the demo's confirmed builder is there, submitted ones are not.
     row = store.get_row("TBCorpBasicInfo", "91330782MA2F00063N")
     assert row is not None and row.status == SyncStatus.PENDING
-    assert row.data["CorpCode"] == "91330782MA2F00063N" and row.data["ProvinceNum"] == "330000"
+    assert row.data["CorpCode"] == "MA2F0006-3" and row.data["ProvinceNum"] == "330000"
     assert row.data["CityNum"] == "330700" and row.data["CountyNum"] == "330782"
     result = svc.push()
     assert result["TBCorpBasicInfo"]["accepted"] >= 1

@@ -60,6 +60,12 @@ class NoLookups:
     def enterprise(self, uscc):
         return None
 
+    def project(self, prj_num):
+        return None
+
+    def stages(self, prj_num):
+        return []
+
 
 def test_enterprise_maps_to_basic_cert_and_detail_rows_with_conversions():
     mapped = national.map_source(ent(), NoLookups())
@@ -67,7 +73,7 @@ def test_enterprise_maps_to_basic_cert_and_detail_rows_with_conversions():
     basic = by_ds["TBCorpBasicInfo"].data
     assert (basic["ProvinceNum"], basic["CityNum"], basic["CountyNum"]) == ("330000", "330700", "330782")
     assert basic["Address"] is None  # the sentinel 无 goes up as missing, never as text
-    assert basic["RegPrin"] == 8000.5 and basic["CorpCode"] == "91330782MA2F00063N"
+    assert basic["RegPrin"] == 8000.5 and basic["CorpCode"] == "MA2F0006-3"  # varchar(15): the organisation code
     cert = by_ds["TBCorpCertInfo"].data
     assert cert["OrganDate"] == "2015-01-20" and cert["EndDate"] == "2030-01-19"
     detail = by_ds["TBCorpCertDetailInfo"]
@@ -219,7 +225,7 @@ def test_an_issued_permit_maps_to_licence_builder_users_and_finally_completion()
         "c1": person("c1", "吴安平", "330782198506120014", "C"),
     }
 
-    class Lookups:
+    class Lookups(NoLookups):
         def person(self, key, employer):
             return people.get(key)
 
@@ -247,7 +253,7 @@ def test_an_issued_permit_maps_to_licence_builder_users_and_finally_completion()
     licence = next(r for r in rows if r.dataset == "TBBuilderLicenceManage")
     assert licence.data["ConstructorName"] == "何志远" and licence.data["IssueCertDate"] == "2026-03-27"
     users = {r.data["UserName"]: r.data["UserType"] for r in rows if r.dataset == "TBProjectBuilderUserInfo"}
-    assert users == {"何志远": "2", "吴安平": "3"}  # 项目负责人, 安全员
+    assert users == {"何志远": 2, "吴安平": 3}  # 项目负责人, 安全员 (UserType int)
     assert not [r for r in rows if r.dataset == "TBProjectFinishManage"]
     done = app.model_copy(
         update={"state": PermitState.COMPLETED, "completion_no": "JG2027001", "completed_on": "2027-05-01"}
