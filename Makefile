@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 MOTO_PORT ?= 5050
 
-.PHONY: install run test unit integration e2e browser lint format package bench clean web browser-deps lock
+.PHONY: install run test unit integration e2e browser lint format package bench clean web browser-deps lock reset check-data
 
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.js web/package.json web/package-lock.json
 WEB_BUILT := web/dist/index.html
@@ -46,8 +46,17 @@ browser-deps:
 		|| (sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk) || true; }
 
 ## Start the whole platform locally (moto, resources, API, event pumps, scheduler, demo data).
+## Its data lives in DATA_DIR (default .local/data) and survives restarts; `make reset` wipes it.
 run: install web
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(PY) -m infra.local.runtime
+
+## Wipe the local platform's data folder (asks nothing; says what it removed). The next `make run` seeds the demo.
+reset:
+	@$(PYTHON) -m infra.local.reset
+
+## Recount the running local platform's records and compare with its counters (exit 1 on a difference).
+check-data: install
+	$(PY) -m infra.consistency --local --moto-port $(MOTO_PORT)
 
 ## Everything CI checks: lint, layering contract, unit, integration, infrastructure and end-to-end tests.
 test: install lint web browser-deps

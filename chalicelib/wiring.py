@@ -314,6 +314,14 @@ def get_data_use_service():
     )
 
 
+@cache
+def get_consistency_check():
+    from chalicelib.adapters.dynamo_stats import DynamoRecordScan
+    from chalicelib.services.consistency import ConsistencyCheck
+
+    return ConsistencyCheck(DynamoRecordScan(get_settings().main_table))
+
+
 def reset() -> None:
     """Forget every built service, client and setting (after the environment changed)."""
     for fn in (
@@ -343,6 +351,7 @@ def reset() -> None:
         get_national_sync_service,
         get_statistics_service,
         get_data_use_service,
+        get_consistency_check,
         cursor_key,
         get_settings,
     ):

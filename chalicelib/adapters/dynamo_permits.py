@@ -19,7 +19,10 @@ from chalicelib.adapters.dynamo_codec import model_data, put_new, put_versioned,
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import Principal
-from chalicelib.domain.permits import PermitApplication, PermitState
+from chalicelib.domain.permits import OPEN_WORKFLOW, PermitApplication, PermitState
+
+# The workflow's first state only routes a start or a re-drive (`$.resume`) to where the application stands.
+ROUTING_STATES = frozenset({"Route"})
 
 
 def _item(app: PermitApplication) -> dict[str, Any]:
@@ -34,6 +37,9 @@ def _item(app: PermitApplication) -> dict[str, Any]:
         gsi3pk=f"BUILDER#{app.construction_uscc}",
         gsi3sk=f"{app.applied_on}#{app.application_id}",
     )
+    if app.state in OPEN_WORKFLOW:
+        # sparse: applications whose workflow is still running (re-driven after a local restart)
+        data.update(gsi4pk="PWF#OPEN", gsi4sk=f"{app.updated_at}#{app.application_id}")
     if app.state in (PermitState.UNDER_REVIEW, PermitState.ESCALATED):
         data.update(gsi1pk=f"PQ#{app.region_code}", gsi1sk=f"{app.updated_at}#{app.application_id}")
     elif app.state == PermitState.ISSUED and not app.started_on and app.start_deadline:
@@ -189,6 +195,17 @@ class DynamoPermitStore:
         )
         return [PermitApplication.model_validate(model_data(i)) for i in items]
 
+    def open_workflows(self) -> list[PermitApplication]:
+        """Applications whose workflow has not ended: one Query of a sparse index."""
+        items = query_all(
+            self._ddb,
+            TableName=self.table,
+            IndexName="gsi4",
+            KeyConditionExpression="gsi4pk = :p",
+            ExpressionAttributeValues={":p": {"S": "PWF#OPEN"}},
+        )
+        return [PermitApplication.model_validate(model_data(i)) for i in items]
+
     def lock_holder(self, person: str) -> str | None:
         item = self._ddb.get_item(
             TableName=self.table, Key={"pk": {"S": f"LOCK#PER#{person}"}, "sk": {"S": "LOCK"}}, ConsistentRead=True
@@ -226,6 +243,14 @@ class StepFunctionsWorkflow:
                 return self.execution_arn(name)
             raise
 
+    def running(self, name: str) -> bool:
+        """Whether an execution of that name exists and is still running."""
+        client = aws.client("stepfunctions")
+        try:
+            return client.describe_execution(executionArn=self.execution_arn(name))["status"] == "RUNNING"
+        except client.exceptions.ExecutionDoesNotExist:
+            return False
+
     def execution_arn(self, name: str) -> str:
         return self.arn.replace(":stateMachine:", ":execution:") + f":{name}"
 
@@ -243,10 +268,11 @@ class StepFunctionsWorkflow:
             # an application loaded from the earlier systems (demo data, migrations) never ran the workflow
             return {"status": "NONE", "current_step": None, "steps": [], "transitions": 0}
         events = client.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-        steps = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+        steps = [s for s in entered if s not in ROUTING_STATES]  # plumbing, not a step of the procedure
         return {
             "status": desc["status"],
             "current_step": steps[-1] if steps else None,
             "steps": steps,
-            "transitions": len(steps),
+            "transitions": len(entered),
         }

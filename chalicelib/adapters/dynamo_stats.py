@@ -173,3 +173,31 @@ def stat_change(
     if entity not in ("enterprise", "person", "project", "permit_application", "credit", "sync_row"):
         return None
     return pk, sk, entity, data
+
+
+class DynamoRecordScan:
+    """Whole-table reads for the consistency check (maintenance only: the request paths never Scan)."""
+
+    def __init__(self, main_table: str):
+        self.table = main_table
+
+    def _items(self):
+        paginator = aws.client("dynamodb").get_paginator("scan")
+        for page in paginator.paginate(TableName=self.table):
+            yield from page.get("Items", [])
+
+    def stat_sources(self):
+        for raw in self._items():
+            change = stat_change({"pk": raw.get("pk", {}), "sk": raw.get("sk", {})}, raw)
+            if change is not None and change[2] is not None:
+                yield change[2], change[3]
+
+    def state_counters(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for raw in self._items():
+            pk = raw.get("pk", {}).get("S", "")
+            if pk.startswith("STAT#") and "n" in raw and pk not in ("STAT#SCORE",):
+                n = int(raw["n"]["N"])
+                if n:
+                    out[f"{pk}|{raw['sk']['S']}"] = n
+        return out

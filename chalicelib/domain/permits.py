@@ -38,6 +38,12 @@ class PermitState(StrEnum):
     LAPSED = "LAPSED"  # 逾期未开工，自行废止
 
 
+# States in which the application's workflow execution is still running (waiting on a check, a completion or a
+# decision); after a local restart these are driven again (PermitService.recover_workflows).
+OPEN_WORKFLOW = frozenset(
+    {PermitState.SUBMITTED, PermitState.INCOMPLETE, PermitState.UNDER_REVIEW, PermitState.ESCALATED}
+)
+
 STATE_LABELS = {
     PermitState.SUBMITTED: "已申请，自动检查中",
     PermitState.INCOMPLETE: "材料不全，待补正",
@@ -130,6 +136,7 @@ class PermitApplication(BaseModel):
     flags: list[str] = Field(default_factory=list, description="提示审查人员注意的情况（不阻止办理）")
     task_token: str | None = None  # stored server-side, never returned by the API
     task_step: str | None = None
+    execution: str | None = Field(default=None, description="当前流程实例名（重启后重新驱动时变更）")
     review_level: str | None = None
     decision_deadline: str | None = None
     clock_started_on: str | None = Field(default=None, description="法定期限起算日（受理或补正齐全之日）")

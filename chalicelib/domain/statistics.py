@@ -225,3 +225,26 @@ def _add(target: dict[str, int], key: str, n: int) -> None:
         target[key] = value
     else:
         target.pop(key, None)
+
+
+# ---- recount (consistency check) ------------------------------------------------------------------------------------
+
+
+def expected_state_counts(items: Any) -> dict[str, int]:
+    """What every state counter must hold, recounted from the records themselves: `items` yields (entity, data)."""
+    counts: dict[str, int] = {}
+    for entity, data in items:
+        for b in classify(entity, data).buckets:
+            counts[b.id] = counts.get(b.id, 0) + 1
+    return counts
+
+
+def count_differences(expected: dict[str, int], stored: dict[str, int]) -> list[dict[str, Any]]:
+    """Counters that disagree with the recount: each with the bucket, what is stored and what the records say."""
+    out = []
+    for bid in sorted(set(expected) | set(stored)):
+        want, have = expected.get(bid, 0), stored.get(bid, 0)
+        if want != have:
+            pk, sk = bid.split("|", 1)
+            out.append({"counter": sk, "partition": pk, "stored": have, "recount": want})
+    return out

@@ -124,7 +124,9 @@ class PermitService:
             **self._review_limits(app),
             "completion_seconds": self.timeouts.get("completion", rules()["completion_window_days"] * 86400),
         }
-        self.workflow.start(app.application_id, {"application_id": app.application_id, "limits": limits})
+        self.workflow.start(
+            app.application_id, {"application_id": app.application_id, "limits": limits, "resume": "check"}
+        )
         return app
 
     def _review_limits(self, app: PermitApplication) -> dict[str, int]:
@@ -141,7 +143,65 @@ class PermitService:
 
     def get(self, p: Principal, application_id: str) -> tuple[PermitApplication, dict[str, Any]]:
         """The application with its workflow progress (current step, history) for the project view."""
-        return self.load(p, application_id), self.workflow.history(application_id)
+        app = self.load(p, application_id)
+        return app, self.workflow.history(app.execution or application_id)
+
+    # ---- after a restart ---------------------------------------------------------------------------------------
+
+    def recover_workflows(self, meta: RequestMeta) -> dict[str, int]:
+        """Drive again every application whose workflow execution no longer runs (the local platform keeps no Step
+        Functions executions across a restart; on AWS nothing is found missing). Each resumes at the step its
+        record is in, with the statutory time that is left — a deadline that passed meanwhile times out at once —
+        and the new execution's task token replaces the old one, so decisions and resubmissions work again."""
+        counts = {"running": 0, "resumed": 0}
+        for app in self.store.open_workflows():
+            name = app.execution or app.application_id
+            if self.workflow.running(name):
+                counts["running"] += 1
+                continue
+            resume = self._resume_point(app)
+            generation = int(name.rsplit("-r", 1)[1]) + 1 if "-r" in name else 1
+            new_name = f"{app.application_id}-r{generation}"
+            updated = app.model_copy(
+                update={
+                    "execution": new_name,
+                    "task_token": None,
+                    "version": app.version + 1,
+                    "updated_at": self.clock().isoformat(),
+                }
+            )
+            self.store.save(
+                updated,
+                app.version,
+                self._draft(updated, app, AuditAction.PERMIT_WAITING, f"平台重启后恢复办理流程（{resume['resume']}）"),
+                WORKFLOW,
+                meta,
+            )
+            self.workflow.start(new_name, {"application_id": app.application_id, **resume})
+            counts["resumed"] += 1
+        return counts
+
+    def _resume_point(self, app: PermitApplication) -> dict[str, Any]:
+        now = self.clock().astimezone(BEIJING)
+        completion = self.timeouts.get("completion", rules()["completion_window_days"] * 86400)
+        waited = int((self.clock() - datetime.fromisoformat(app.updated_at)).total_seconds())
+        limits = {"completion_seconds": max(60, completion - max(0, waited))}
+        if app.state == PermitState.INCOMPLETE:
+            return {"resume": "await_completion", "limits": limits}
+        if app.state in (PermitState.UNDER_REVIEW, PermitState.ESCALATED):
+            if app.decided_by and app.task_step is None:
+                return {"resume": "issue", "limits": limits}  # approved, not yet issued
+            deadline = date.fromisoformat(app.decision_deadline) if app.decision_deadline else now.date()
+            escalation = self.calendar().add(deadline, rules()["escalation_working_days"]).day
+            check = {
+                "limits": {
+                    "review_seconds": self.timeouts.get("review", seconds_until(deadline, now)),
+                    "escalation_seconds": self.timeouts.get("escalation", seconds_until(escalation, now)),
+                }
+            }
+            level = "escalated" if app.state == PermitState.ESCALATED else "review"
+            return {"resume": level, "limits": limits, "check": check}
+        return {"resume": "check", "limits": limits}
 
     def load(self, p: Principal, application_id: str) -> PermitApplication:
         """The application, if this principal may see it (enterprise: its own; officials: their region)."""

@@ -588,13 +588,44 @@ class NationalSimulator:
     """The national interface, in memory, served over HTTP by a ThreadingHTTPServer in a daemon thread."""
 
     def __init__(
-        self, *, host: str = "127.0.0.1", port: int = 0, api_key: str = "local-national-key", seed: int | None = None
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = "local-national-key",
+        seed: int | None = None,
+        state_file: Path | None = None,
     ) -> None:
         self.host, self.port, self.api_key, self.seed = host, port, api_key, seed
+        # The ministry keeps what it accepted: with a state file (the local platform's data folder) the simulator
+        # remembers accepted and refused records across restarts, as the real national database would.
+        self.state_file = state_file
         self._lock = threading.Lock()
         self._server: _SimServer | None = None
         self._thread: threading.Thread | None = None
         self._init_state()
+        self._load()
+
+    def _load(self) -> None:
+        if self.state_file is None or not self.state_file.exists():
+            return
+        doc = json.loads(self.state_file.read_text("utf-8"))
+        self._stored = {(d, k): v for d, k, v in doc["stored"]}
+        self._accepted_ids = {s: (d, k) for s, d, k in doc["accepted"]}
+        self._rejected_ids = set(doc["rejected"])
+
+    def _save(self) -> None:
+        """The caller holds the lock. Written after every push: small, and the ministry never forgets."""
+        if self.state_file is None:
+            return
+        doc = {
+            "stored": [[d, k, v] for (d, k), v in self._stored.items()],
+            "accepted": [[s, d, k] for s, (d, k) in self._accepted_ids.items()],
+            "rejected": sorted(self._rejected_ids),
+        }
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+        tmp.replace(self.state_file)
 
     def _init_state(self) -> None:
         self._rng = random.Random(self.seed)
@@ -746,6 +777,7 @@ class NationalSimulator:
         with self._lock:
             self._stats["records_received"] += len(records)
             results = [self._process(dataset, record, kind == "partial") for record in records]
+            self._save()
         return Reply(200, {"batch_id": batch_id, "results": results}, drop=kind == "reset_after_accept")
 
     def _process(self, dataset: str, record: dict[str, Any], partial: bool) -> dict[str, str]:

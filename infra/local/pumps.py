@@ -11,6 +11,7 @@ a short back-off and moto moves them to the dead-letter queue after the queue's 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("cmsp.local")
@@ -199,8 +201,12 @@ class StreamPoller(threading.Thread):
         region: str,
         stop: threading.Event,
         idle_seconds: float = 0.5,
+        checkpoint: Path | None = None,
     ):
         super().__init__(name=f"stream:{name}", daemon=True)
+        # The last sequence number the handler took without failure: kept on disk, a restart resumes after it
+        # (records not yet handled when the platform stopped are handled then, none twice).
+        self.checkpoint = checkpoint
         self.fn_name = name
         self.handler = handler
         self.streams = streams
@@ -226,10 +232,36 @@ class StreamPoller(threading.Thread):
 
     def _iterator(self, shard_id: str) -> str | None:
         if shard_id not in self.iterators:
-            self.iterators[shard_id] = self.streams.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=self.starting_position
-            )["ShardIterator"]
+            done = self._checkpoint_seq()
+            if done is not None:
+                it = self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn,
+                    ShardId=shard_id,
+                    ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    SequenceNumber=str(done),
+                )
+            else:
+                it = self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=self.starting_position
+                )
+            self.iterators[shard_id] = it["ShardIterator"]
         return self.iterators[shard_id]
+
+    def _checkpoint_seq(self) -> int | None:
+        if self.checkpoint is None or not self.checkpoint.exists():
+            return None
+        try:
+            return int(json.loads(self.checkpoint.read_text("utf-8"))["seq"])
+        except (ValueError, KeyError):
+            return None
+
+    def _save_checkpoint(self, seq: str) -> None:
+        if self.checkpoint is None:
+            return
+        table = self.stream_arn.split(":table/", 1)[1].split("/", 1)[0]
+        tmp = self.checkpoint.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"table": table, "seq": int(seq), "handler": self.fn_name}), "utf-8")
+        tmp.replace(self.checkpoint)
 
     def poll_once(self) -> int:
         """One read per shard; returns the number of records handed to the handler."""
@@ -257,6 +289,7 @@ class StreamPoller(threading.Thread):
             self.stats.messages += len(records)
             failed_at = self._invoke(records)
             if failed_at is None:
+                self._save_checkpoint(records[-1]["dynamodb"]["SequenceNumber"])
                 self.iterators[sid] = resp.get("NextShardIterator")
                 self.failures.pop(sid, None)
                 self.stats.succeeded += len(records)
@@ -345,8 +378,19 @@ class Schedule:
 class Scheduler(threading.Thread):
     """Fires every scheduled handler. `speedup` compresses time: rate(5 minutes) at 60x fires every 5 s."""
 
-    def __init__(self, jobs: list[tuple[str, str, Callable]], *, speedup: float, region: str, stop: threading.Event):
+    def __init__(
+        self,
+        jobs: list[tuple[str, str, Callable]],
+        *,
+        speedup: float,
+        region: str,
+        stop: threading.Event,
+        state_file: Path | None = None,
+    ):
         super().__init__(name="scheduler", daemon=True)
+        # When each job last fired (its high-water mark), kept on disk: after downtime a job whose time passed
+        # fires once to catch up, never once per missed tick, and never twice for the same tick.
+        self.state_file = state_file
         self.jobs = [(name, Schedule(expr), fn) for name, expr, fn in jobs]
         self.speedup = max(speedup, 0.001)
         self.region = region
@@ -379,14 +423,38 @@ class Scheduler(threading.Thread):
             st.last_error = repr(exc)
             log.exception("scheduled handler %s failed; it fires again at its next time", name)
 
+    def _last_fired(self) -> dict[str, datetime]:
+        if self.state_file is None or not self.state_file.exists():
+            return {}
+        try:
+            raw = json.loads(self.state_file.read_text("utf-8"))
+            return {k: datetime.fromisoformat(v) for k, v in raw.items()}
+        except (ValueError, TypeError):
+            return {}
+
+    def _save_fired(self, name: str, at: datetime) -> None:
+        if self.state_file is None:
+            return
+        fired = {k: v.isoformat() for k, v in self._last_fired().items()}
+        fired[name] = at.isoformat()
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(fired), "utf-8")
+        tmp.replace(self.state_file)
+
     def run(self) -> None:
         now = self.virtual_now()
-        due = {name: sched.next_after(now) for name, sched, _ in self.jobs}
+        last = self._last_fired()
+        # a job that last fired before the downtime and whose next time has passed is due now (catch-up, once)
+        due = {
+            name: sched.next_after(last[name]) if name in last else sched.next_after(now)
+            for name, sched, _ in self.jobs
+        }
         while not self.stop_event.is_set():
             now = self.virtual_now()
             for name, sched, fn in self.jobs:
                 if due[name] <= now:
                     self.fire(name, fn, due[name])
+                    self._save_fired(name, due[name])
                     nxt = sched.next_after(due[name])
                     now = self.virtual_now()
                     while nxt <= now:  # missed ticks (a slow handler) are skipped, as EventBridge would
@@ -413,7 +481,10 @@ def event_pumps(
     retry_backoff_seconds: float = 1.0,
     dynamodb: Any = None,
     streams: Any = None,
+    state_dir: Path | None = None,
 ) -> tuple[list[Any], Scheduler | None]:
+    if state_dir is not None:
+        state_dir.mkdir(parents=True, exist_ok=True)
     from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
     pollers: list[Any] = []
@@ -450,9 +521,20 @@ def event_pumps(
                     starting_position=src.starting_position,
                     region=region,
                     stop=stop,
+                    checkpoint=state_dir / f"stream-{src.name}.json" if state_dir is not None else None,
                 )
             )
         else:
             log.warning("event source %s (%s) is not pumped locally", src.name, type(src).__name__)
-    scheduler = Scheduler(jobs, speedup=speedup, region=region, stop=stop) if jobs else None
+    scheduler = (
+        Scheduler(
+            jobs,
+            speedup=speedup,
+            region=region,
+            stop=stop,
+            state_file=state_dir / "scheduler.json" if state_dir is not None else None,
+        )
+        if jobs
+        else None
+    )
     return pollers, scheduler

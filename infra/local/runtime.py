@@ -66,14 +66,33 @@ def _die_with_parent() -> None:
         pass
 
 
-def start_moto(host: str, port: int) -> subprocess.Popen:
+def start_moto(host: str, port: int, data_dir: Path | None = None) -> subprocess.Popen:
+    """moto in server mode; with a data folder, the durable variant (infra/local/durable_moto.py) that journals
+    every change there. Without one (DATA_DIR=none), the plain in-memory moto."""
     env = {**os.environ, "MOTO_PORT": str(port)}
+    if data_dir is not None:
+        cmd = [
+            sys.executable,
+            "-m",
+            "infra.local.durable_moto",
+            "-H",
+            host,
+            "-p",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ]
+        log_file = open(data_dir / "moto.log", "ab")  # noqa: SIM115 - handed to the child
+    else:
+        cmd = [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
+        log_file = subprocess.DEVNULL
     # Its own session: a terminal Ctrl-C reaches the supervisor only, which then stops moto last, after the pumps.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        cmd,
         env=env,
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log_file,
         start_new_session=True,
         preexec_fn=_die_with_parent,  # safe: no threads exist yet when the runtime starts moto
     )
@@ -260,7 +279,13 @@ class LocalPlatform:
         queue_visibility: int = 5,
         extra_env: dict[str, str] | None = None,
         national_port: int | None = 8600,
+        data_dir: Path | None = None,
     ):
+        self.data_dir = data_dir  # None: everything in memory (tests that need no persistence)
+        self.restored: dict[str, Any] = {}
+        self.recovered: dict[str, int] = {}
+        self.invalid_items: list[dict[str, Any]] = []
+        self._lock_file: Any = None
         self.host = host
         self.port = port
         self.moto_port = moto_port
@@ -295,13 +320,27 @@ class LocalPlatform:
         for what, port in ports:
             if not _port_free(self.host, port):
                 raise RuntimeError(f"port {port} ({what}) is already in use: stop the other process or set {what}")
-        self.moto = start_moto(self.host, self.moto_port)
+        fresh = True
+        if self.data_dir is not None:
+            self._take_data_dir()
+            from infra.local.durable_moto import Store
+
+            fresh = Store(self.data_dir).is_empty()
+        self.moto = start_moto(self.host, self.moto_port, self.data_dir)
+        if self.data_dir is not None:
+            (self.data_dir / "run").mkdir(exist_ok=True)
+            (self.data_dir / "run" / "moto.pid").write_text(str(self.moto.pid))
+            (self.data_dir / "run" / "runtime.pid").write_text(str(os.getpid()))
         os.environ.update(aws_environment(self.endpoint, self.moto_port, self.region))
         if self.national_port is not None:
             # The ministry's interface is not public: a simulator with its own validation and fault injection.
             from infra.local.national_sim import NationalSimulator
 
-            self.national = NationalSimulator(host=self.host, port=self.national_port).start()
+            self.national = NationalSimulator(
+                host=self.host,
+                port=self.national_port,
+                state_file=self.data_dir / "national-sim.json" if self.data_dir is not None else None,
+            ).start()
             if self.demo:
                 self.national.load_demo()
             os.environ["NATIONAL_API_URL"] = self.national.url
@@ -319,7 +358,15 @@ class LocalPlatform:
         os.environ.update(out["env"])
         os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)  # printed on certificates' QR codes
         os.environ.update(self.extra_env)
-        if self.demo:
+        if self.data_dir is not None:
+            # everything kept in the data folder goes back into the freshly created resources, before any request
+            req = urllib.request.Request(f"{self.endpoint}/__durable/restore", method="POST")
+            self.restored = json.loads(urllib.request.urlopen(req, timeout=600).read())
+        from infra.local.demo import DEMO_ACCOUNTS
+
+        self.accounts = list(DEMO_ACCOUNTS) if self.demo else []
+        seed = self.demo and fresh  # the demo seed runs on an empty data folder only
+        if seed:
             from infra.local.demo import seed_demo
 
             self.accounts = seed_demo(session, out["user_pool"]["pool_id"])
@@ -330,10 +377,21 @@ class LocalPlatform:
         wiring.reset()
         from app import app
 
-        if self.demo:
+        if seed:
             from infra.local.demo import seed_registry
 
             self.seeded = seed_registry()
+        if self.data_dir is not None and not fresh:
+            from infra.local.restore_check import check_restored
+
+            self.invalid_items = check_restored(self.data_dir)
+            # Step Functions executions are not kept: open workflows are driven again from their records before the
+            # API takes requests (their first tasks wait in the queue until the pumps start below)
+            from chalicelib.domain.audit import RequestMeta
+
+            self.recovered = wiring.get_permit_service().recover_workflows(
+                RequestMeta(request_id="local-restart", source_ip="runtime")
+            )
         self._start_http(app)
         from infra.local.pumps import event_pumps
 
@@ -345,11 +403,26 @@ class LocalPlatform:
             speedup=self.speedup,
             dynamodb=session.client("dynamodb"),
             streams=session.client("dynamodbstreams"),
+            state_dir=self.data_dir / "pumps" if self.data_dir is not None else None,
         )
         for t in [*self.pollers, *([self.scheduler] if self.scheduler else [])]:
             t.start()
             self.threads.append(t)
         _wait_http(f"{self.base_url}/health", 30)
+
+    def _take_data_dir(self) -> None:
+        """One platform per data folder: a second one on the same folder would corrupt the journal."""
+        import fcntl
+
+        assert self.data_dir is not None
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.data_dir / ".lock", "w")  # noqa: SIM115 - held while running
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RuntimeError(
+                f"data folder {self.data_dir} is in use by another running platform (stop it, or set DATA_DIR)"
+            ) from None
 
     def _start_http(self, app: Any) -> None:
         from chalice.config import Config
@@ -383,11 +456,14 @@ class LocalPlatform:
         if self.national is not None:
             self.national.stop()
         if self.moto is not None and self.moto.poll() is None:
-            self.moto.terminate()
+            self.moto.terminate()  # the durable moto compacts its journal into a snapshot first
             try:
-                self.moto.wait(timeout=5)
+                self.moto.wait(timeout=120 if self.data_dir is not None else 5)
             except subprocess.TimeoutExpired:
-                self.moto.kill()
+                self.moto.kill()  # safe: the journal is intact, the next start replays it
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     def banner(self) -> str:
         lines = [
@@ -400,6 +476,29 @@ class LocalPlatform:
             f"  Local AWS (moto) {self.endpoint}   dashboard: {self.endpoint}/moto-api/",
             f"  Event pumps      {len(self.pollers)} poller(s): {', '.join(p.fn_name for p in self.pollers)}",
         ]
+        if self.data_dir is None:
+            lines.append(
+                "  Data             in memory only (DATA_DIR=none): everything is gone when the platform stops"
+            )
+        else:
+            r = self.restored
+            kept = (
+                f"restored {r.get('items', 0)} items, {r.get('objects', 0)} files, {r.get('messages', 0)} queued "
+                f"messages, {r.get('users', 0)} accounts in {r.get('restore_ms', 0)} ms"
+                if r.get("items")
+                else "new, empty data folder: demo data seeded"
+            )
+            lines.append(f"  Data folder      {self.data_dir}  ({kept}; `make reset` wipes it)")
+            if self.recovered:
+                lines.append(
+                    f"  Workflows        {self.recovered['resumed']} permit workflow(s) re-driven after the restart, "
+                    f"{self.recovered['running']} still running"
+                )
+            if self.invalid_items:
+                lines.append(
+                    f"  Restore check    {len(self.invalid_items)} stored item(s) no longer validate: "
+                    f"see {self.data_dir / 'restore-report.json'} (kept, not dropped)"
+                )
         if self.national is not None:
             lines.append(
                 f"  National sim     {self.national.url}   (MOHURD interface simulator; stats: /__control/stats)"
@@ -410,7 +509,8 @@ class LocalPlatform:
         if self.accounts:
             from infra.local.demo import DEMO_PASSWORD
 
-            lines.append(f"  Demo data        {self.seeded}")
+            if self.seeded:
+                lines.append(f"  Demo data        {self.seeded}")
             from infra.local.demo import DEMO_PERMIT_VID
 
             lines.append(f"  Permit QR page   {self.base_url}/ui/#/public/verify?vid={DEMO_PERMIT_VID}")
@@ -428,6 +528,15 @@ class LocalPlatform:
         return "\n".join(lines)
 
 
+def data_dir_from_env() -> Path | None:
+    """DATA_DIR (default .local/data under the project); "none" keeps everything in memory."""
+    raw = os.environ.get("DATA_DIR", str(ROOT / ".local" / "data"))
+    if raw.strip().lower() in ("", "none", "memory"):
+        return None
+    path = Path(raw)
+    return path if path.is_absolute() else (ROOT / path)
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
@@ -440,6 +549,7 @@ def main() -> int:
         demo=os.environ.get("DEMO", "1") not in ("0", "false", "no"),
         queue_visibility=int(os.environ.get("LOCAL_QUEUE_VISIBILITY", "5")),
         national_port=int(os.environ.get("NATIONAL_PORT", "8600")),
+        data_dir=data_dir_from_env(),
     )
     stopping = threading.Event()
 

@@ -30,7 +30,8 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
     port, moto_port, national_port = free_port(), free_port(), free_port()
-    log = tmp_path_factory.mktemp("runtime") / "runtime.log"
+    workdir = tmp_path_factory.mktemp("runtime")
+    log = workdir / "runtime.log"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         "PORT": str(port),
@@ -41,6 +42,7 @@ def runtime(tmp_path_factory):
         "UPLOAD_GRACE_SECONDS": "0",
         "PUBLIC_BURST": "1000000",  # schemathesis below sends hundreds of requests from one client
         "PUBLIC_RATE_PER_SECOND": "1000000",
+        "DATA_DIR": str(workdir / "data"),  # never the developer's own .local/data
     }
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -70,7 +72,7 @@ def runtime(tmp_path_factory):
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=120)  # a clean stop compacts the journal
         except subprocess.TimeoutExpired:
             proc.kill()
 

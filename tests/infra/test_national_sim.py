@@ -51,12 +51,12 @@ def sim(server):
 def call(sim: NationalSimulator, method: str, path: str, body: Any = None, key: str | None = KEY, timeout: float = 3):
     """(status, headers, JSON payload); HTTP errors are answers too."""
     data = (body if isinstance(body, bytes) else json.dumps(body).encode()) if body is not None else None
-    req = urllib.request.Request(sim.url + path, data=data, method=method)  # noqa: S310 - http://127.0.0.1 only
+    req = urllib.request.Request(sim.url + path, data=data, method=method)
     req.add_header("Content-Type", "application/json")
     if key is not None:
         req.add_header("X-Api-Key", key)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - http://127.0.0.1 only
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.headers, json.loads(resp.read())
     except urllib.error.HTTPError as err:
         return err.code, err.headers, json.loads(err.read())
