@@ -7,6 +7,7 @@ from chalice import Chalice
 
 from chalicelib.entrypoints import (
     api_audit,
+    api_accounts,
     api_auth,
     api_campaigns,
     api_credit,
@@ -37,6 +38,7 @@ app = Chalice(app_name="cmsp")
 
 for blueprint in (
     api_system,
+    api_accounts,
     api_auth,
     api_uploads,
     api_imports,

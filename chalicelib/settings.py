@@ -25,6 +25,7 @@ DEVELOPMENT_STAGES = frozenset({"local", "test"})
 # Development stages only (deployed stages are refused without an explicit secret).
 _DEV_PERSON_KEY = "local-development-person-key"
 _DEV_CURSOR_KEY = "local-development-cursor-key"
+_DEV_ACCOUNT_KEY = "local-development-account-key"
 
 
 class SettingsError(RuntimeError):
@@ -68,6 +69,9 @@ class Settings(BaseSettings):
     identity_provider: str = Field(default="cognito", pattern="^(cognito|oidc)$")
     cognito_user_pool_id: str = ""
     cognito_client_id: str = ""
+    # RevokeToken on logout (moto does not implement it: the local stage turns it off; the platform session,
+    # deleted on logout, is what refuses the tokens either way)
+    cognito_revoke_tokens: bool = True
     oidc_token_url: str = ""
     oidc_client_secret: str = ""
     oidc_issuer: str = ""
@@ -90,6 +94,12 @@ class Settings(BaseSettings):
     person_key_secret_arn: str = ""
     cursor_secret: str = ""
     cursor_secret_arn: str = ""
+    # seals second-factor keys at rest and keys the activation-code digests
+    account_secret: str = ""
+    account_secret_arn: str = ""
+    # How long one process trusts an account/session lookup (revocation holds within this many seconds across
+    # processes; the process that made the change forgets at once).
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=30)
     # public API limits
     public_rate_per_second: float = 10.0
     public_burst: int = 60
@@ -176,6 +186,7 @@ REQUIRED_ON_AWS: tuple[tuple[str, ...], ...] = (
     ("PERMIT_STATE_MACHINE_ARN",),
     ("PERSON_KEY_SECRET_ARN", "PERSON_KEY_SECRET"),
     ("CURSOR_SECRET_ARN", "CURSOR_SECRET"),
+    ("ACCOUNT_SECRET_ARN", "ACCOUNT_SECRET"),
     ("PUBLIC_BASE_URL",),
     ("NATIONAL_API_URL",),
     ("NATIONAL_API_SECRET_ARN", "NATIONAL_API_KEY"),
@@ -209,6 +220,7 @@ def development_defaults(s: Settings) -> dict[str, Any]:
     return {
         "person_key_secret": s.person_key_secret or _DEV_PERSON_KEY,
         "cursor_secret": s.cursor_secret or _DEV_CURSOR_KEY,
+        "account_secret": s.account_secret or _DEV_ACCOUNT_KEY,
         "public_base_url": s.public_base_url or "http://127.0.0.1:8000",
         "national_api_url": s.national_api_url or "http://127.0.0.1:8600",
         "national_api_key": s.national_api_key or "local-national-key",

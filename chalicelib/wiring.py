@@ -56,14 +56,75 @@ def get_identity_provider():
         return OidcPasswordIdentityProvider(s.oidc_token_url, s.oidc.audience, s.oidc_client_secret or None)
     from chalicelib.adapters.cognito_idp import CognitoIdentityProvider
 
-    return CognitoIdentityProvider(s.cognito_client_id)
+    return CognitoIdentityProvider(s.cognito_client_id, revoke_tokens=s.cognito_revoke_tokens)
+
+
+@cache
+def account_secret() -> bytes:
+    """The key sealing second-factor secrets and keying activation-code digests."""
+    s = get_settings()
+    if s.account_secret_arn:
+        from chalicelib.adapters.secrets import secret_value
+
+        return secret_value(s.account_secret_arn).encode()
+    return s.account_secret.encode()
+
+
+@cache
+def get_account_store():
+    from chalicelib.adapters.dynamo_accounts import DynamoAccountStore
+
+    return DynamoAccountStore(get_settings().main_table, get_audit_log())
+
+
+@cache
+def get_identity_admin():
+    s = get_settings()
+    if s.identity_provider == "oidc":
+        from chalicelib.adapters.oidc_password_idp import BindingsOnlyIdentityAdmin
+
+        return BindingsOnlyIdentityAdmin()
+    from chalicelib.adapters.cognito_idp import CognitoIdentityAdmin
+
+    return CognitoIdentityAdmin(s.cognito_user_pool_id)
+
+
+@cache
+def get_secret_box():
+    from chalicelib.adapters.secret_box import AesSecretBox
+
+    return AesSecretBox(account_secret())
 
 
 @cache
 def get_auth_service():
     from chalicelib.services.auth import AuthService
 
-    return AuthService(get_identity_provider(), get_token_verifier(), get_audit_log())
+    s = get_settings()
+    return AuthService(
+        get_identity_provider(),
+        get_token_verifier(),
+        get_audit_log(),
+        get_account_store(),
+        get_identity_admin(),
+        get_secret_box(),
+        identity=s.identity_provider,
+        cache_seconds=s.auth_cache_seconds,
+    )
+
+
+@cache
+def get_account_service():
+    from chalicelib.services.accounts import AccountService
+
+    return AccountService(
+        get_account_store(),
+        get_identity_admin(),
+        get_auth_service(),
+        get_registry_repository(),
+        get_secret_box(),
+        identity=get_settings().identity_provider,
+    )
 
 
 @cache
@@ -329,6 +390,11 @@ def reset() -> None:
         get_token_verifier,
         get_identity_provider,
         get_auth_service,
+        get_account_service,
+        get_account_store,
+        get_identity_admin,
+        get_secret_box,
+        account_secret,
         get_upload_service,
         get_audit_query_service,
         get_blob_store,

@@ -130,7 +130,7 @@ AUDIT_TABLE = Table(
     pk="pk",
     sk="sk",
     sk_type="N",
-    gsis=(Gsi("by_actor", "actor_pk", "actor_sk"),),
+    gsis=(Gsi("by_actor", "actor_pk", "actor_sk"), Gsi("by_day", "day_pk", "day_sk")),
     purpose="Append-only, hash-chained audit trail (谁录入、谁负责)",
 )
 

@@ -530,6 +530,10 @@ def dynamodb_event_overrides(app: Any) -> dict[str, Any]:
 APP_SECRETS = {
     "PersonKeySecret": ("PERSON_KEY_SECRET_ARN", "身份证号假名化密钥（HMAC，JSON: key）：更换会使已有人员标识失效"),
     "CursorKeySecret": ("CURSOR_SECRET_ARN", "分页游标签名密钥（HMAC，JSON: key）"),
+    "AccountKeySecret": (
+        "ACCOUNT_SECRET_ARN",
+        "账号密钥：动态口令密钥加密、激活码摘要（JSON: key）：更换会使已绑定的动态口令和未使用的激活码失效",
+    ),
 }
 
 

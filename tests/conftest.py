@@ -62,7 +62,7 @@ def platform(tmp_path, monkeypatch):
         for k, v in env.items():
             monkeypatch.setenv(k, v)
         wiring.reset()
-        seed_demo(session, out["user_pool"]["pool_id"])
+        seed_demo()
         yield {"session": session, **out}
         wiring.reset()
 
@@ -80,16 +80,14 @@ def client(platform):
 @pytest.fixture
 def login(client):
     """login("province") -> Authorization headers for that demo account."""
-    from infra.local.demo import DEMO_PASSWORD
+    from infra.local.demo import login_body
 
     cache: dict[str, dict[str, str]] = {}
 
     def _login(username: str) -> dict[str, str]:
         if username not in cache:
             resp = client.http.post(
-                "/auth/login",
-                headers={"Content-Type": "application/json"},
-                body=json.dumps({"username": username, "password": DEMO_PASSWORD}),
+                "/auth/login", headers={"Content-Type": "application/json"}, body=json.dumps(login_body(username))
             )
             assert resp.status_code == 200, resp.body
             cache[username] = {"Authorization": f"Bearer {json.loads(resp.body)['id_token']}"}

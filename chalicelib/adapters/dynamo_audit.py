@@ -6,6 +6,8 @@ cancelled and retried on the new tail. The domain writes in the same transaction
 (version numbers); if one of those fails the whole change is a conflict (409) and nothing is written.
 
 Actor index (GSI `by_actor`): actor_pk = "ACTOR#{subject}", actor_sk = "{at}#{target_key}#{seq}".
+Day index (GSI `by_day`): day_pk = "DAY#{Beijing date}", day_sk = "{at}#{target_key}#{seq}" (the audit
+administrator's search and export by day).
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from typing import Any
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo_codec import from_item, to_item
 from chalicelib.domain.audit import GENESIS_HASH, AuditDraft, AuditEntry, RequestMeta, seal, target_key, utcnow_iso
+from chalicelib.domain.clock import in_beijing
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import Principal
 from chalicelib.services.ports import Page
 
 ACTOR_INDEX = "by_actor"
+DAY_INDEX = "by_day"
+_INDEX_ATTRS = ("pk", "sk", "actor_pk", "actor_sk", "day_pk", "day_sk")
 
 
 class ConditionFailed(Conflict):
@@ -35,12 +40,14 @@ def _entry_item(e: AuditEntry) -> dict[str, Any]:
     data["sk"] = e.seq
     data["actor_pk"] = f"ACTOR#{e.actor_subject}"
     data["actor_sk"] = f"{e.at}#{e.target_key}#{e.seq:010d}"
+    data["day_pk"] = f"DAY#{in_beijing(e.at).date().isoformat()}"
+    data["day_sk"] = data["actor_sk"]
     return data
 
 
 def _entry_from_item(item: dict[str, Any]) -> AuditEntry:
     data = from_item(item)
-    for k in ("pk", "sk", "actor_pk", "actor_sk"):
+    for k in _INDEX_ATTRS:
         data.pop(k, None)
     return AuditEntry.model_validate(data)
 
@@ -135,6 +142,23 @@ class DynamoAuditLog:
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        resp = self._ddb.query(**kwargs)
+        return Page(items=[_entry_from_item(i) for i in resp.get("Items", [])], cursor=resp.get("LastEvaluatedKey"))
+
+    def entries_for_day(self, day: str, *, action: str | None, limit: int, cursor: dict | None) -> Page[AuditEntry]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": DAY_INDEX,
+            "KeyConditionExpression": "day_pk = :d",
+            "ExpressionAttributeValues": {":d": {"S": f"DAY#{day}"}},
+            "Limit": limit,
+        }
+        if action:
+            kwargs["FilterExpression"] = "#a = :a"
+            kwargs["ExpressionAttributeNames"] = {"#a": "action"}
+            kwargs["ExpressionAttributeValues"][":a"] = {"S": action}
         if cursor:
             kwargs["ExclusiveStartKey"] = cursor
         resp = self._ddb.query(**kwargs)

@@ -11,7 +11,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from chalicelib.domain.errors import Unauthenticated
+from chalicelib.domain.accounts import Account
+from chalicelib.domain.errors import InvalidInput, Unauthenticated
 from chalicelib.services.ports import Tokens
 
 
@@ -23,13 +24,21 @@ class OidcPasswordIdentityProvider:
         self.timeout = timeout
 
     def authenticate(self, username: str, password: str) -> Tokens:
-        form = {
-            "grant_type": "password",
-            "username": username,
-            "password": password,
-            "client_id": self.client_id,
-            "scope": "openid",
-        }
+        return self._token(
+            {"grant_type": "password", "username": username, "password": password, "scope": "openid"},
+            "用户名或密码错误",
+        )
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        return self._token({"grant_type": "refresh_token", "refresh_token": refresh_token}, "登录已过期，请重新登录")
+
+    def revoke(self, refresh_token: str) -> None:
+        # The platform session is deleted on logout, which is what refuses the tokens; the provincial login's own
+        # revocation endpoint (RFC 7009), where it has one, is not configured here.
+        return None
+
+    def _token(self, form: dict[str, str], refused: str) -> Tokens:
+        form = {**form, "client_id": self.client_id}
         if self.client_secret:
             form["client_secret"] = self.client_secret
         if not self.token_url.startswith(("https://", "http://")):
@@ -45,7 +54,7 @@ class OidcPasswordIdentityProvider:
                 body = json.loads(resp.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
             if exc.code in (400, 401):
-                raise Unauthenticated("用户名或密码错误") from None
+                raise Unauthenticated(refused) from None
             raise
         if "id_token" not in body:
             raise Unauthenticated("身份认证服务未返回ID令牌")
@@ -55,3 +64,24 @@ class OidcPasswordIdentityProvider:
             refresh_token=body.get("refresh_token"),
             expires_in=int(body.get("expires_in", 3600)),
         )
+
+
+class BindingsOnlyIdentityAdmin:
+    """The province's unified login (OIDC) owns people and passwords; the platform keeps bindings only."""
+
+    manages_passwords = False
+
+    def create_user(self, account: Account, password: str | None) -> str:
+        return account.subject or account.username
+
+    def delete_user(self, username: str) -> None:
+        return None
+
+    def set_password(self, username: str, password: str) -> None:
+        raise InvalidInput("密码由省统一身份认证平台管理，请在该平台修改")
+
+    def update_user(self, account: Account) -> None:
+        return None
+
+    def sign_out(self, username: str) -> None:
+        return None

@@ -116,6 +116,9 @@ class OidcTokenVerifier:
     def verify(self, token: str) -> Principal:
         return self.principal_from_claims(self.claims(token))
 
+    def username(self, claims: dict[str, Any]) -> str:
+        return _claim_str(claims.get(self.s.claim_username)) or str(claims["sub"])
+
     def principal_from_claims(self, claims: dict[str, Any]) -> Principal:
         role = pick_role(_as_list(claims.get(self.s.claim_roles)), self.s.role_map)
         if role is None:

@@ -19,7 +19,10 @@ class Role(StrEnum):
     COUNTY_OFFICIAL = "county_official"  # 县级建设行政主管部门
     CITY_OFFICIAL = "city_official"  # 设区市建设行政主管部门
     PROVINCE_OFFICIAL = "province_official"  # 省住房和城乡建设厅
-    PROVINCE_ADMIN = "province_admin"  # 省级平台管理员
+    PROVINCE_ADMIN = "province_admin"  # 系统管理员（省级）: accounts of officials and configuration
+    CITY_ADMIN = "city_admin"  # 市级系统管理员: accounts of its own counties only
+    SECURITY_ADMIN = "security_admin"  # 安全管理员: administrator roles, security policy, lockouts, second factors
+    AUDIT_ADMIN = "audit_admin"  # 审计管理员: reads, exports and verifies the audit trail; changes nothing else
     MINISTRY_SYNC = "ministry_sync"  # 住建部数据同步客户端
     TENDER_SUPERVISION = "tender_supervision"  # 招投标监管机构（核验企业、人员、项目）
     PUBLIC = "public"  # 社会公众 (anonymous)
@@ -28,6 +31,10 @@ class Role(StrEnum):
 
 OFFICIAL_ROLES = frozenset({Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PROVINCE_OFFICIAL, Role.PROVINCE_ADMIN})
 PROVINCE_ROLES = frozenset({Role.PROVINCE_OFFICIAL, Role.PROVINCE_ADMIN})
+# 三员分立: the three administrators of the platform itself (with the city-level system administrator). None of them
+# holds a business role: they cannot decide, record or approve anything in the registries.
+ADMIN_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.CITY_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+PROVINCE_LEVEL_ROLES = frozenset({Role.PROVINCE_OFFICIAL, Role.PROVINCE_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 TOKEN_ROLES = frozenset(Role) - {Role.PUBLIC, Role.SYSTEM}
 
 ROLE_LABELS = {
@@ -35,7 +42,10 @@ ROLE_LABELS = {
     Role.COUNTY_OFFICIAL: "县级主管部门",
     Role.CITY_OFFICIAL: "市级主管部门",
     Role.PROVINCE_OFFICIAL: "省级主管部门",
-    Role.PROVINCE_ADMIN: "省级平台管理员",
+    Role.PROVINCE_ADMIN: "系统管理员",
+    Role.CITY_ADMIN: "市级系统管理员",
+    Role.SECURITY_ADMIN: "安全管理员",
+    Role.AUDIT_ADMIN: "审计管理员",
     Role.MINISTRY_SYNC: "住建部同步客户端",
     Role.TENDER_SUPERVISION: "招投标监管机构",
     Role.PUBLIC: "社会公众",
@@ -48,11 +58,14 @@ ROLE_LABELS = {
 _ROLE_PRECEDENCE = [
     Role.ENTERPRISE,
     Role.MINISTRY_SYNC,
+    Role.AUDIT_ADMIN,
     Role.TENDER_SUPERVISION,
     Role.COUNTY_OFFICIAL,
     Role.CITY_OFFICIAL,
     Role.PROVINCE_OFFICIAL,
+    Role.CITY_ADMIN,
     Role.PROVINCE_ADMIN,
+    Role.SECURITY_ADMIN,
 ]
 
 _REGION_RE = re.compile(r"^\d{6}$")
@@ -72,6 +85,10 @@ class Principal:
     uscc: str | None = None  # 统一社会信用代码, for enterprise users
     display_name: str | None = None
     org_name: str | None = None
+    session_id: str | None = None  # the platform session the token belongs to (logout ends it)
+    # Set while the account must first change its password or enrol a second factor: every route refuses except
+    # the few that let it do so (see api_route's `pending_ok`).
+    pending: str | None = None
 
     @property
     def is_official(self) -> bool:
@@ -82,9 +99,9 @@ class Principal:
         """The code prefix this principal's region scope covers; None = no region scope at all."""
         if self.region_code is None:
             return None
-        if self.role in PROVINCE_ROLES:
+        if self.role in PROVINCE_LEVEL_ROLES:
             return self.region_code[:2]
-        if self.role == Role.CITY_OFFICIAL:
+        if self.role in (Role.CITY_OFFICIAL, Role.CITY_ADMIN):
             return self.region_code[:4]
         if self.role == Role.COUNTY_OFFICIAL:
             return self.region_code
@@ -136,13 +153,13 @@ def check_principal_shape(p: Principal) -> None:
         if not _USCC_SHAPE.match(p.uscc):
             raise Forbidden("企业账号绑定的统一社会信用代码格式不正确，请联系管理员")
         return
-    if p.role in OFFICIAL_ROLES:
+    if p.role in OFFICIAL_ROLES | ADMIN_ROLES:
         code = p.region_code or ""
         if not _REGION_RE.match(code) or not code.startswith("33"):
             raise Forbidden("主管部门账号未绑定有效的浙江省行政区划代码，请联系管理员")
-        if p.role in PROVINCE_ROLES and code != PROVINCE_CODE:
+        if p.role in PROVINCE_LEVEL_ROLES and code != PROVINCE_CODE:
             raise Forbidden("省级账号的行政区划代码必须为330000")
-        if p.role == Role.CITY_OFFICIAL and (code.endswith("0000") or not code.endswith("00")):
+        if p.role in (Role.CITY_OFFICIAL, Role.CITY_ADMIN) and (code.endswith("0000") or not code.endswith("00")):
             raise Forbidden("市级账号的行政区划代码必须是设区市代码（如330700）")
         if p.role == Role.COUNTY_OFFICIAL and code.endswith("00"):
             raise Forbidden("县级账号的行政区划代码必须是县级代码（如330782）")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 from pydantic import BaseModel, Field
 
 from chalicelib.domain.audit import ACTION_LABELS, AuditEntry, ChainReport
-from chalicelib.domain.identity import OFFICIAL_ROLES
+from chalicelib.domain.identity import OFFICIAL_ROLES, PROVINCE_ROLES, Role
 from chalicelib.entrypoints.http import Ctx, api_route, decode_cursor, encode_cursor
 from chalicelib.wiring import get_audit_query_service
 
 bp = Blueprint(__name__)
+
+AUDIT_READERS = OFFICIAL_ROLES | {Role.AUDIT_ADMIN}
 
 
 class AuditEntryView(BaseModel):
@@ -58,7 +60,7 @@ class ActorQuery(BaseModel):
     "/audit/targets/{target_type}/{target_id}",
     summary="对象的操作留痕",
     tags=["操作留痕"],
-    roles=OFFICIAL_ROLES,
+    roles=AUDIT_READERS,
     response=AuditTrail,
 )
 def target_trail(ctx: Ctx, target_type: str, target_id: str) -> AuditTrail:
@@ -71,7 +73,7 @@ def target_trail(ctx: Ctx, target_type: str, target_id: str) -> AuditTrail:
     "/audit/targets/{target_type}/{target_id}/verify",
     summary="校验对象留痕的哈希链",
     tags=["操作留痕"],
-    roles=OFFICIAL_ROLES,
+    roles=AUDIT_READERS,
     response=ChainReport,
 )
 def verify_target(ctx: Ctx, target_type: str, target_id: str) -> ChainReport:
@@ -83,10 +85,110 @@ def verify_target(ctx: Ctx, target_type: str, target_id: str) -> ChainReport:
     "/audit/actors/{subject}",
     summary="人员的操作留痕",
     tags=["操作留痕"],
-    roles=OFFICIAL_ROLES,
+    roles=AUDIT_READERS,
     query=ActorQuery,
     response=AuditTrail,
 )
 def actor_trail(ctx: Ctx, q: ActorQuery, subject: str) -> AuditTrail:
     page = get_audit_query_service().actor_trail(ctx.user, subject, limit=q.limit, cursor=decode_cursor(q.cursor))
     return AuditTrail(items=[AuditEntryView.of(e) for e in page.items], cursor=encode_cursor(page.cursor))
+
+
+class DayQuery(BaseModel):
+    action: str | None = Field(default=None, description="只看某一操作（操作代码）")
+    limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = None
+
+
+_DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _check_day(day: str) -> None:
+    import re
+
+    from chalicelib.domain.errors import InvalidInput
+
+    if not re.match(_DAY, day):
+        raise InvalidInput("日期格式应为YYYY-MM-DD", details=[{"field": "day"}])
+
+
+@api_route(
+    bp,
+    "/audit/days/{day}",
+    summary="按日期检索全部操作留痕（审计管理员）",
+    tags=["操作留痕"],
+    roles=PROVINCE_ROLES | {Role.AUDIT_ADMIN},
+    query=DayQuery,
+    response=AuditTrail,
+)
+def day_trail(ctx: Ctx, q: DayQuery, day: str) -> AuditTrail:
+    _check_day(day)
+    page = get_audit_query_service().day_trail(
+        ctx.user, day, action=q.action, limit=q.limit, cursor=decode_cursor(q.cursor)
+    )
+    return AuditTrail(items=[AuditEntryView.of(e) for e in page.items], cursor=encode_cursor(page.cursor))
+
+
+class ExportQuery(BaseModel):
+    action: str | None = None
+
+
+@api_route(
+    bp,
+    "/audit/days/{day}/export",
+    summary="导出某日全部操作留痕（CSV，导出本身留痕）",
+    tags=["操作留痕"],
+    roles=PROVINCE_ROLES | {Role.AUDIT_ADMIN},
+    query=ExportQuery,
+)
+def export_day(ctx: Ctx, q: ExportQuery, day: str) -> Response:
+    import csv
+    import io
+
+    _check_day(day)
+    entries = get_audit_query_service().export_day(ctx.user, day, q.action, ctx.meta)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(
+        [
+            "时间（北京时间）",
+            "操作",
+            "对象类型",
+            "对象",
+            "序号",
+            "操作人",
+            "操作人账号",
+            "角色",
+            "单位",
+            "网络地址",
+            "说明",
+            "本条哈希",
+            "上一条哈希",
+        ]
+    )
+    for e in entries:
+        w.writerow(
+            [
+                e.at_shanghai(),
+                ACTION_LABELS.get(e.action, e.action),
+                e.target_type,
+                e.target_id,
+                e.seq,
+                e.actor_subject,
+                e.actor_username,
+                e.actor_role,
+                e.actor_org,
+                e.source_ip,
+                e.note or "",
+                e.hash,
+                e.prev_hash,
+            ]
+        )
+    return Response(
+        body="\ufeff" + buf.getvalue(),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="audit-{day}.csv"',
+        },
+    )

@@ -24,6 +24,7 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.domain.accounts import PENDING_MESSAGES
 from chalicelib.domain.audit import RequestMeta
 from chalicelib.domain.errors import (
     Conflict,
@@ -146,6 +147,8 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 def error_response(exc: DomainError, request_id: str = "") -> Response:
     status = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), 400)
     headers = {"WWW-Authenticate": 'Bearer realm="cmsp"'} if status == 401 else {}
+    if status == 429 and isinstance(exc.details, dict) and exc.details.get("retry_after_seconds"):
+        headers["Retry-After"] = str(exc.details["retry_after_seconds"])
     if request_id:
         headers["X-Request-Id"] = request_id
     return json_response(ErrorBody(code=exc.code, message=exc.message, details=exc.details), status, headers)
@@ -237,8 +240,13 @@ def api_route(
     status: int = 200,
     authenticator: Callable[[str | None], Principal] | None = None,
     errors: Iterable[int] = (),
+    pending_ok: bool = False,
 ) -> Callable:
-    """Declare a route. `roles=None` makes it public; an empty tuple means any authenticated user."""
+    """Declare a route. `roles=None` makes it public; an empty tuple means any authenticated user.
+
+    An account that must first change its password or enrol its second factor is refused everywhere (403 with
+    the code PASSWORD_CHANGE / MFA_SETUP) except on the routes declared `pending_ok` (who am I, change password,
+    enrol, log out)."""
     role_set = None if roles is None else frozenset(roles)
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -251,6 +259,8 @@ def api_route(
                 if role_set is not None:
                     auth = authenticator or _default_authenticator()
                     principal = auth(request.headers.get("authorization"))
+                    if principal.pending and not pending_ok:
+                        raise Forbidden(PENDING_MESSAGES.get(principal.pending), code=principal.pending)
                     if role_set and principal.role not in role_set:
                         raise Forbidden()
                 scope = cursor_scope(fn.__name__, principal, {**(request.query_params or {}), **path_params})

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from chalicelib.domain.audit import AuditEntry, ChainReport, verify_chain
+from chalicelib.domain.audit import AuditAction, AuditDraft, AuditEntry, ChainReport, RequestMeta, verify_chain
 from chalicelib.domain.errors import Forbidden, NotFound
-from chalicelib.domain.identity import PROVINCE_ROLES, Principal, in_region_scope
+from chalicelib.domain.identity import PROVINCE_ROLES, Principal, Role, in_region_scope
 from chalicelib.services.ports import AuditLog, Page
+
+# Who reads every trail of the province: the province's officials and the audit administrator (审计管理员).
+PROVINCE_READERS = frozenset({*PROVINCE_ROLES, Role.AUDIT_ADMIN})
 
 
 class AuditQueryService:
@@ -13,13 +16,13 @@ class AuditQueryService:
         self.audit = audit
 
     def _require_official(self, p: Principal) -> None:
-        if not p.is_official:
-            raise Forbidden("只有主管部门可以查询操作留痕")
+        if not p.is_official and p.role != Role.AUDIT_ADMIN:
+            raise Forbidden("只有主管部门和审计管理员可以查询操作留痕")
 
     def _ensure_target_scope(self, p: Principal, entries: list[AuditEntry]) -> None:
         if not entries:
             raise NotFound("该对象没有操作记录")
-        if p.role in PROVINCE_ROLES:
+        if p.role in PROVINCE_READERS:
             return
         region = next((e.target_region for e in entries if e.target_region), None)
         if not in_region_scope(p, region):
@@ -40,6 +43,38 @@ class AuditQueryService:
     def actor_trail(self, p: Principal, subject: str, *, limit: int, cursor: dict | None) -> Page[AuditEntry]:
         """Province level reads anyone's trail; every official may read their own."""
         self._require_official(p)
-        if p.role not in PROVINCE_ROLES and subject != p.subject:
+        if p.role not in PROVINCE_READERS and subject != p.subject:
             raise Forbidden("只有省级主管部门可以查询其他人员的操作记录")
         return self.audit.entries_for_actor(subject, limit=limit, cursor=cursor)
+
+    def day_trail(
+        self, p: Principal, day: str, *, action: str | None, limit: int, cursor: dict | None
+    ) -> Page[AuditEntry]:
+        """Everything recorded on one day (Beijing time): the audit administrator's search."""
+        if p.role not in PROVINCE_READERS:
+            raise Forbidden("只有审计管理员和省级主管部门可以按日期检索全部操作留痕")
+        return self.audit.entries_for_day(day, action=action, limit=limit, cursor=cursor)
+
+    def export_day(self, p: Principal, day: str, action: str | None, meta: RequestMeta) -> list[AuditEntry]:
+        """A whole day for download (bounded by the day); the export itself is audited."""
+        if p.role not in PROVINCE_READERS:
+            raise Forbidden("只有审计管理员和省级主管部门可以导出操作留痕")
+        out: list[AuditEntry] = []
+        cursor = None
+        while True:
+            page = self.audit.entries_for_day(day, action=action, limit=500, cursor=cursor)
+            out.extend(page.items)
+            cursor = page.cursor
+            if not cursor or len(out) >= 50_000:
+                break
+        self.audit.record(
+            AuditDraft(
+                target_type="audit_export",
+                target_id=day,
+                action=AuditAction.AUDIT_EXPORTED,
+                note=f"导出{day}的操作留痕{len(out)}条" + (f"（操作：{action}）" if action else ""),
+            ),
+            p,
+            meta,
+        )
+        return out

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from chalicelib.domain.accounts import Account, AccountPolicy, ActivationCode, FailureWindow
 from chalicelib.domain.audit import AuditDraft, AuditEntry, RequestMeta
 from chalicelib.domain.campaigns import Campaign, Notice
 from chalicelib.domain.credit import CreditRecord
@@ -28,6 +30,10 @@ class AuditLog(Protocol):
     def entries_for_target(self, target_type: str, target_id: str) -> list[AuditEntry]: ...
 
     def entries_for_actor(self, subject: str, *, limit: int, cursor: dict | None) -> Page[AuditEntry]: ...
+
+    def entries_for_day(self, day: str, *, action: str | None, limit: int, cursor: dict | None) -> Page[AuditEntry]:
+        """Entries of one Beijing calendar day, oldest first."""
+        ...
 
     def record(self, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> AuditEntry:
         """An audited event with no other data change (a login, a failed login)."""
@@ -209,9 +215,167 @@ class IdentityProvider(Protocol):
 
     def authenticate(self, username: str, password: str) -> Tokens: ...
 
+    def refresh(self, refresh_token: str) -> Tokens:
+        """New ID/access tokens for the same login (same session)."""
+        ...
+
+    def revoke(self, refresh_token: str) -> None:
+        """The refresh token can no longer be used (logout)."""
+        ...
+
 
 class TokenVerifier(Protocol):
     def verify(self, token: str) -> Principal: ...
+
+    def claims(self, token: str) -> dict[str, Any]:
+        """The verified claims (signature, issuer, audience, expiry, token use)."""
+        ...
+
+    def principal_from_claims(self, claims: dict[str, Any]) -> Principal: ...
+
+    def username(self, claims: dict[str, Any]) -> str: ...
+
+
+class IdentityAdmin(Protocol):
+    """Administration of the IdP's users. With the province's OIDC login the platform keeps bindings only:
+    `manages_passwords` is False and the password operations are not offered."""
+
+    manages_passwords: bool
+
+    def create_user(self, account: Account, password: str | None) -> str:
+        """Create the user (password set as permanent: the platform itself forces the first change); its subject."""
+        ...
+
+    def delete_user(self, username: str) -> None:
+        """Only to undo a creation whose platform record could not be written."""
+        ...
+
+    def set_password(self, username: str, password: str) -> None: ...
+
+    def update_user(self, account: Account) -> None:
+        """Attributes and group (role) as the account record says."""
+        ...
+
+    def sign_out(self, username: str) -> None:
+        """Revoke every refresh token of the user."""
+        ...
+
+
+@dataclass
+class SessionRecord:
+    """A platform session (登录会话): opened by a successful login, ended by logout, an administrator or expiry."""
+
+    username: str
+    sid: str
+    started_at: str
+    last_seen_at: str
+    expires_at: str
+    source_ip: str = ""
+    user_agent: str = ""
+    mfa: bool = False
+
+
+class AccountStore(Protocol):
+    """Accounts, their sessions, login-failure windows, activation codes and the account policy."""
+
+    def get(self, username: str) -> Account | None: ...
+
+    def create(self, account: Account, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> AuditEntry:
+        """Conflict if the username exists (also a deleted account's: usernames are never reused)."""
+        ...
+
+    def save(
+        self, account: Account, expected_version: int, draft: AuditDraft, actor: Principal, meta: RequestMeta
+    ) -> AuditEntry: ...
+
+    def touch_login(self, account: Account, at: str, mfa_step: int | None) -> Account:
+        """Record the login on the account (version-checked, not an audited change: the login entry is)."""
+        ...
+
+    def list(
+        self,
+        *,
+        prefix: str,
+        uscc: str | None,
+        role: str | None,
+        state: str | None,
+        text: str | None,
+        limit: int,
+        cursor: dict | None,
+    ) -> Page[Account]: ...
+
+    def account_and_session(self, username: str, sid: str) -> tuple[Account | None, SessionRecord | None]:
+        """Both in one request (every authenticated request reads them)."""
+        ...
+
+    def put_session(self, session: SessionRecord, max_sessions: int) -> list[str]:
+        """Open a session; the oldest beyond `max_sessions` are ended (their ids returned)."""
+        ...
+
+    def sessions(self, username: str) -> list[SessionRecord]: ...
+
+    def touch_session(self, username: str, sid: str, at: str) -> None: ...
+
+    def delete_session(self, username: str, sid: str) -> bool: ...
+
+    def delete_sessions(self, username: str, *, keep: str | None = None) -> int: ...
+
+    def failures(self, key: str) -> FailureWindow: ...
+
+    def put_failures(self, key: str, window: FailureWindow, *, expires_at: datetime) -> None: ...
+
+    def clear_failures(self, key: str) -> None: ...
+
+    def lockouts(self, now: str) -> list[tuple[str, FailureWindow]]:
+        """Usernames and source addresses locked at `now` (for the security administrator)."""
+        ...
+
+    def code(self, code_hash: str) -> ActivationCode | None: ...
+
+    def current_code(self, uscc: str) -> ActivationCode | None: ...
+
+    def issue_code(
+        self,
+        code: ActivationCode,
+        previous: ActivationCode | None,
+        draft: AuditDraft,
+        actor: Principal,
+        meta: RequestMeta,
+    ) -> AuditEntry:
+        """Store the new code, void the previous one, in one transaction."""
+        ...
+
+    def activate(
+        self,
+        code: ActivationCode,
+        account: Account,
+        expected_version: int | None,
+        draft: AuditDraft,
+        actor: Principal,
+        meta: RequestMeta,
+    ) -> AuditEntry:
+        """Mark the code used (only if still ISSUED) and create (expected_version None) or save the main account."""
+        ...
+
+    def codes_for_county(self, county: str, *, limit: int, cursor: dict | None) -> Page[ActivationCode]: ...
+
+    def policy(self) -> tuple[AccountPolicy, int] | None:
+        """The security administrator's policy and its version (None: the defaults in data/ apply)."""
+        ...
+
+    def save_policy(
+        self, policy: AccountPolicy, expected_version: int, draft: AuditDraft, actor: Principal, meta: RequestMeta
+    ) -> AuditEntry: ...
+
+
+class SecretBox(Protocol):
+    """Symmetric sealing of small secrets at rest (second-factor keys) and keyed digests (activation codes)."""
+
+    def seal(self, plaintext: str) -> str: ...
+
+    def open(self, sealed: str) -> str: ...
+
+    def digest(self, value: str) -> str: ...
 
 
 class CampaignStore(Protocol):

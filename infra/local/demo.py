@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 DEMO_PASSWORD = "Demo#2015zj"  # noqa: S105 - published demo password of the local platform only
@@ -16,17 +17,39 @@ class DemoAccount:
     region_code: str | None = None
     uscc: str | None = None
     org_name: str | None = None
+    is_main: bool = False
+    # Published second-factor keys of the demo accounts whose role needs two factors (base32, RFC 6238). Add them to
+    # an authenticator app, or print the current code with `make totp USER=province`.
+    totp_secret: str | None = None
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
-        "ent_yiwu", "enterprise", "王建国（企业填报员）", "330782", "91330782677204726D", "义乌市示范建设有限公司"
+        "ent_yiwu",
+        "enterprise",
+        "王建国（企业填报员）",
+        "330782",
+        "91330782677204726D",
+        "义乌市示范建设有限公司",
+        is_main=True,
     ),
     DemoAccount(
-        "ent_hangzhou", "enterprise", "李明（企业填报员）", "330106", "91330106MA2CFE0Q4W", "杭州西湖示范建筑有限公司"
+        "ent_hangzhou",
+        "enterprise",
+        "李明（企业填报员）",
+        "330106",
+        "91330106MA2CFE0Q4W",
+        "杭州西湖示范建筑有限公司",
+        is_main=True,
     ),
     DemoAccount(
-        "ent_jiangong", "enterprise", "何志远（企业填报员）", "330782", "91330782MA2F00063N", "义乌市建工集团有限公司"
+        "ent_jiangong",
+        "enterprise",
+        "何志远（企业填报员）",
+        "330782",
+        "91330782MA2F00063N",
+        "义乌市建工集团有限公司",
+        is_main=True,
     ),
     DemoAccount("county_yiwu", "county_official", "陈静（义乌市建设局）", "330782", org_name="义乌市住房和城乡建设局"),
     DemoAccount(
@@ -34,32 +57,112 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     ),
     DemoAccount("city_jinhua", "city_official", "周敏（金华市建设局）", "330700", org_name="金华市住房和城乡建设局"),
     DemoAccount("city_hangzhou", "city_official", "吴涛（杭州市建委）", "330100", org_name="杭州市城乡建设委员会"),
-    DemoAccount("province", "province_official", "郑华（省建设厅）", "330000", org_name="浙江省住房和城乡建设厅"),
-    DemoAccount("admin", "province_admin", "孙亮（平台管理员）", "330000", org_name="浙江省住房和城乡建设厅"),
+    DemoAccount(
+        "province",
+        "province_official",
+        "郑华（省建设厅）",
+        "330000",
+        org_name="浙江省住房和城乡建设厅",
+        totp_secret="ZJCMSPDEMOPROVINCEOFFICIALKEYAAA",
+    ),
+    DemoAccount(
+        "admin",
+        "province_admin",
+        "孙亮（系统管理员）",
+        "330000",
+        org_name="浙江省住房和城乡建设厅",
+        totp_secret="ZJCMSPDEMOSYSTEMADMINISTRATORKEY",
+    ),
+    DemoAccount(
+        "security",
+        "security_admin",
+        "钱敏（安全管理员）",
+        "330000",
+        org_name="浙江省住房和城乡建设厅",
+        totp_secret="ZJCMSPDEMOSECURITYADMINKEYAAAAAA",
+    ),
+    DemoAccount(
+        "auditor",
+        "audit_admin",
+        "冯洁（审计管理员）",
+        "330000",
+        org_name="浙江省住房和城乡建设厅",
+        totp_secret="ZJCMSPDEMOAUDITADMINKEYAAAAAAAAA",
+    ),
+    DemoAccount("admin_jinhua", "city_admin", "褚刚（金华市系统管理员）", "330700", org_name="金华市住房和城乡建设局"),
     DemoAccount("ministry_sync", "ministry_sync", "住建部数据同步", None, org_name="住房和城乡建设部"),
     DemoAccount(
         "tender_yiwu", "tender_supervision", "义乌市公共资源交易中心", "330782", org_name="义乌市招投标监管办公室"
     ),
 )
 
-
-def create_user(idp: Any, pool_id: str, acct: DemoAccount, password: str = DEMO_PASSWORD) -> None:
-    attrs = [{"Name": "name", "Value": acct.name}]
-    if acct.region_code:
-        attrs.append({"Name": "custom:region_code", "Value": acct.region_code})
-    if acct.uscc:
-        attrs.append({"Name": "custom:uscc", "Value": acct.uscc})
-    if acct.org_name:
-        attrs.append({"Name": "custom:org_name", "Value": acct.org_name})
-    idp.admin_create_user(UserPoolId=pool_id, Username=acct.username, UserAttributes=attrs, MessageAction="SUPPRESS")
-    idp.admin_set_user_password(UserPoolId=pool_id, Username=acct.username, Password=password, Permanent=True)
-    idp.admin_add_user_to_group(UserPoolId=pool_id, Username=acct.username, GroupName=acct.role)
+DEMO_BY_NAME = {a.username: a for a in DEMO_ACCOUNTS}
 
 
-def seed_demo(session: Any, pool_id: str) -> list[DemoAccount]:
-    idp = session.client("cognito-idp")
+def demo_totp(username: str, at: float | None = None) -> str | None:
+    """The current dynamic code of a demo account with a second factor (None for the others)."""
+    import time
+
+    import pyotp
+
+    acct = DEMO_BY_NAME.get(username)
+    if acct is None or not acct.totp_secret:
+        return None
+    return pyotp.TOTP(acct.totp_secret).at(at if at is not None else time.time())
+
+
+def login_body(username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+    """The POST /auth/login body for a demo account (with its current dynamic code where it has one)."""
+    body = {"username": username, "password": password}
+    code = demo_totp(username)
+    if code:
+        body["totp_code"] = code
+    return body
+
+
+def seconds_to_next_code() -> float:
+    import time
+
+    return 30.0 - (time.time() % 30.0) + 0.2
+
+
+def create_user(acct: DemoAccount, password: str = DEMO_PASSWORD) -> None:
+    """One demo account, created through the platform's own account service (IdP user + account record + audit)."""
+    from chalicelib import wiring
+    from chalicelib.domain.audit import RequestMeta
+    from chalicelib.domain.identity import Role
+    from chalicelib.services.accounts import NewAccount
+
+    wiring.get_account_service().provision(
+        NewAccount(
+            username=acct.username,
+            role=Role(acct.role),
+            display_name=acct.name,
+            region_code=acct.region_code,
+            uscc=acct.uscc,
+            org_name=acct.org_name,
+            is_main=acct.is_main,
+        ),
+        password,
+        RequestMeta(request_id="demo-seed"),
+        mfa_secret=acct.totp_secret,
+        password_hash=_password_hash(password),
+    )
+
+
+@cache
+def _password_hash(password: str) -> str:
+    """One scrypt per process for the shared demo password (its history entry), not one per account."""
+    from chalicelib.domain.accounts import hash_secret
+
+    return hash_secret(password)
+
+
+def seed_demo(session: Any = None, pool_id: str | None = None) -> list[DemoAccount]:
+    """The demo accounts (the app's settings must point at the local AWS). `session` and `pool_id` are kept for
+    callers that still pass them; the account service finds the pool in the settings."""
     for acct in DEMO_ACCOUNTS:
-        create_user(idp, pool_id, acct)
+        create_user(acct)
     return list(DEMO_ACCOUNTS)
 
 

@@ -366,16 +366,17 @@ class LocalPlatform:
 
         self.accounts = list(DEMO_ACCOUNTS) if self.demo else []
         seed = self.demo and fresh  # the demo seed runs on an empty data folder only
-        if seed:
-            from infra.local.demo import seed_demo
-
-            self.accounts = seed_demo(session, out["user_pool"]["pool_id"])
 
         sys.path.insert(0, str(ROOT))
         from chalicelib import wiring
 
         wiring.reset()
         from app import app
+
+        if seed:
+            from infra.local.demo import seed_demo
+
+            self.accounts = seed_demo()
 
         if seed:
             from infra.local.demo import seed_registry
@@ -514,13 +515,15 @@ class LocalPlatform:
             from infra.local.demo import DEMO_PERMIT_VID
 
             lines.append(f"  Permit QR page   {self.base_url}/ui/#/public/verify?vid={DEMO_PERMIT_VID}")
-            lines.append(f"  Demo accounts    (password for all: {DEMO_PASSWORD})")
+            lines.append(f"  Demo accounts    (password for all: {DEMO_PASSWORD}; 动态口令 for the province-level")
+            lines.append("                   accounts: `make totp USER=<username>` or the key in an authenticator app)")
             for a in self.accounts:
                 scope = a.uscc or a.region_code or "-"
-                lines.append(f"    {a.username:<14} {a.role:<18} {scope:<20} {a.name}")
+                key = f"  TOTP key {a.totp_secret}" if a.totp_secret else ""
+                lines.append(f"    {a.username:<14} {a.role:<18} {scope:<20} {a.name}{key}")
         from infra.local.demo import DEMO_PASSWORD
 
-        body = json.dumps({"username": "province", "password": DEMO_PASSWORD})
+        body = json.dumps({"username": "county_yiwu", "password": DEMO_PASSWORD})
         lines.append(
             f"  Login: curl -X POST {self.base_url}/auth/login -H 'Content-Type: application/json' -d '{body}'"
         )

@@ -240,10 +240,10 @@ def test_a_deployed_function_gets_every_setting_it_needs(variant, request, monke
     pkg = request.getfixturevalue(variant)
     env = _resolved_environment(pkg)
     assert env["STAGE"] == "prod"
-    for literal in ("PERSON_KEY_SECRET", "CURSOR_SECRET", "NATIONAL_API_KEY"):
+    for literal in ("PERSON_KEY_SECRET", "CURSOR_SECRET", "ACCOUNT_SECRET", "NATIONAL_API_KEY"):
         assert literal not in env, f"{literal} must come from Secrets Manager, not from the template"
     variables = pkg["template"]["Globals"]["Function"]["Environment"]["Variables"]
-    for arn in ("PERSON_KEY_SECRET_ARN", "CURSOR_SECRET_ARN", "NATIONAL_API_SECRET_ARN"):
+    for arn in ("PERSON_KEY_SECRET_ARN", "CURSOR_SECRET_ARN", "ACCOUNT_SECRET_ARN", "NATIONAL_API_SECRET_ARN"):
         secret = pkg["template"]["Resources"][variables[arn]["Ref"]]
         assert secret["Type"] == "AWS::SecretsManager::Secret" and "GenerateSecretString" in secret["Properties"]
     for group in required_groups(env["IDENTITY_PROVIDER"]):

@@ -87,10 +87,37 @@ def _moto_signed(claims) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "dummy"})
 
 
-def test_a_correctly_signed_token_is_accepted(client, platform):
-    # Sanity check of the forging helper: with every claim right, the token is accepted...
-    resp = client.http.get("/auth/me", headers={"Authorization": f"Bearer {_moto_signed(_claims(platform))}"})
-    assert resp.status_code == 200
+def _live_session(client, login, username="ent_yiwu"):
+    """The claims of a real login of `username` (subject, session id), to forge tokens around."""
+    token = login(username)["Authorization"].split()[1]
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def test_a_correctly_signed_token_of_a_live_session_is_accepted(client, platform, login):
+    # Sanity check of the forging helper: with every claim right and the session open, the token is accepted...
+    real = _live_session(client, login)
+    claims = _claims(platform, sub=real["sub"], origin_jti=real["origin_jti"], **{"cognito:username": "ent_yiwu"})
+    resp = client.http.get("/auth/me", headers={"Authorization": f"Bearer {_moto_signed(claims)}"})
+    assert resp.status_code == 200, resp.body
+    # ...and the role, region and enterprise come from the platform's account, never from the token's claims:
+    # the forged "province_admin" group and region 330000 changed nothing
+    me = body(resp)
+    assert me["role"] == "enterprise" and me["uscc"] == "91330782677204726D" and me["region_code"] == "330782"
+
+
+def test_a_correctly_signed_token_that_no_login_opened_is_401(client, platform, login):
+    """Even someone holding the IdP's signing key cannot mint access: the token must belong to an open platform
+    session of an existing account."""
+    real = _live_session(client, login)
+    for over, code in (
+        ({"cognito:username": "forged"}, "ACCOUNT_UNKNOWN"),
+        ({"cognito:username": "ent_yiwu", "sub": real["sub"], "origin_jti": "no-such-login"}, "SESSION_ENDED"),
+        ({"cognito:username": "ent_yiwu", "sub": "another-sub", "origin_jti": real["origin_jti"]}, "UNAUTHENTICATED"),
+    ):
+        token = _moto_signed(_claims(platform, **over))
+        resp = client.http.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 401, (over, resp.body)
+        assert body(resp)["code"] == code, (over, body(resp))
 
 
 @pytest.mark.parametrize(
@@ -125,12 +152,6 @@ def test_bad_tokens_are_rejected_with_401(client, platform, case):
     resp = client.http.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 401, (case, resp.body)
     assert body(resp)["code"] == "UNAUTHENTICATED"
-
-
-def test_token_without_a_platform_role_is_403(client, platform):
-    token = _moto_signed(_claims(platform, **{"cognito:groups": ["some_other_app"]}))
-    resp = client.http.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
-    assert resp.status_code == 403
 
 
 def test_malformed_authorization_header_is_401(client):

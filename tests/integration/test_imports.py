@@ -409,12 +409,7 @@ def test_a_retired_region_code_maps_to_its_successor_with_a_warning(pipe, client
     is accepted, registered under 330105 and held by the 拱墅区 officials; the report says why."""
     from infra.local.demo import DemoAccount, create_user
 
-    idp = platform["session"].client("cognito-idp")
-    create_user(
-        idp,
-        platform["user_pool"]["pool_id"],
-        DemoAccount("county_gongshu", "county_official", "拱墅区建设局", "330105"),
-    )
+    create_user(DemoAccount("county_gongshu", "county_official", "拱墅区建设局", "330105"))
     code = uscc("91330103", "MA2A0009")  # registered in 下城区 (330103)
     job = pipe.run("county_gongshu", csv_bytes(ENT_HEADERS, [ent_row(code, "下城区老企业", region="330103")]))
     assert job["state"] == "COMPLETED" and job["counts"]["created"] == 1, job

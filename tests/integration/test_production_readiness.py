@@ -149,7 +149,7 @@ def test_a_deployed_stage_without_its_secrets_refuses_to_start():
     )
     assert proc.returncode != 0
     assert "SettingsError" in proc.stderr
-    for name in ("PERSON_KEY_SECRET_ARN", "CURSOR_SECRET_ARN", "PUBLIC_BASE_URL", "NATIONAL_API_SECRET_ARN"):
+    for name in ("PERSON_KEY_SECRET_ARN", "CURSOR_SECRET_ARN", "ACCOUNT_SECRET_ARN", "PUBLIC_BASE_URL", "NATIONAL_API_SECRET_ARN"):
         assert name in proc.stderr
 
 
@@ -164,6 +164,7 @@ def test_a_deployed_stage_with_a_loopback_certificate_address_is_refused(monkeyp
         "PERMIT_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:p",
         "PERSON_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:p",
         "CURSOR_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:c",
+        "ACCOUNT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k",
         "PUBLIC_BASE_URL": "https://jzsc.zj.example.cn",
         "NATIONAL_API_URL": "https://national.example.cn",
         "NATIONAL_API_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:n",

@@ -164,6 +164,15 @@ class FakeAuditLog:
         items, nxt = _paginate(mine, limit, cursor)
         return Page(items=[e.model_copy() for e in items], cursor=nxt)
 
+    def entries_for_day(self, day: str, *, action: str | None, limit: int, cursor: dict | None) -> Page[AuditEntry]:
+        from chalicelib.domain.clock import in_beijing
+
+        mine = [e for e in self.all_entries() if in_beijing(e.at).date().isoformat() == day]
+        mine = [e for e in mine if action is None or e.action == action]
+        mine.sort(key=lambda e: (e.at, e.target_key, e.seq))
+        items, nxt = _paginate(mine, limit, cursor)
+        return Page(items=[e.model_copy() for e in items], cursor=nxt)
+
     # -- test helpers ------------------------------------------------------------------------------------------
     def all_entries(self) -> list[AuditEntry]:
         return [e.model_copy() for chain in self._chains.values() for e in chain]
@@ -318,28 +327,259 @@ class FakeBlobStore:
 
 
 class FakeTokenVerifier:
-    """Implements `TokenVerifier`: a token is valid iff registered; unknown tokens -> Unauthenticated."""
+    """Implements `TokenVerifier`: a token is valid iff registered; unknown tokens -> Unauthenticated.
+
+    Its claims carry the principal's username, subject, an `origin_jti` session id (the token itself, unless
+    registered otherwise in `sessions`) and `iat` (registered in `issued`, default 0)."""
 
     def __init__(self, tokens: dict[str, Principal] | None = None):
         self.tokens = dict(tokens or {})
+        self.sessions: dict[str, str] = {}
+        self.issued: dict[str, int] = {}
         self.seen: list[str] = []
 
     def verify(self, token: str) -> Principal:
+        return self.principal_from_claims(self.claims(token))
+
+    def claims(self, token: str) -> dict[str, Any]:
         self.seen.append(token)
         try:
-            return self.tokens[token]
+            p = self.tokens[token]
         except KeyError:
             raise Unauthenticated("登录凭证无效") from None
+        return {
+            "sub": p.subject,
+            "cognito:username": p.username,
+            "origin_jti": self.sessions.get(token, f"sid-{token}"),
+            "iat": self.issued.get(token, 0),
+            "_token": token,
+        }
+
+    def principal_from_claims(self, claims: dict[str, Any]) -> Principal:
+        return self.tokens[claims["_token"]]
+
+    def username(self, claims: dict[str, Any]) -> str:
+        return claims["cognito:username"]
 
 
 class FakeIdentityProvider:
-    """Implements `IdentityProvider`: username -> (password, id token)."""
+    """Implements `IdentityProvider`: username -> (password, id token); refresh tokens are `refresh-{id token}`."""
 
     def __init__(self, users: dict[str, tuple[str, str]] | None = None):
         self.users = dict(users or {})
+        self.revoked: list[str] = []
 
     def authenticate(self, username: str, password: str) -> Tokens:
         entry = self.users.get(username)
         if entry is None or entry[0] != password:
             raise Unauthenticated("用户名或密码错误")
-        return Tokens(id_token=entry[1], access_token=f"access-{username}", refresh_token=None, expires_in=3600)
+        return Tokens(
+            id_token=entry[1], access_token=f"access-{username}", refresh_token=f"refresh-{entry[1]}", expires_in=3600
+        )
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        if refresh_token in self.revoked or not refresh_token.startswith("refresh-"):
+            raise Unauthenticated("登录已过期，请重新登录")
+        token = refresh_token.removeprefix("refresh-")
+        return Tokens(id_token=token, access_token="access", refresh_token=refresh_token, expires_in=3600)
+
+    def revoke(self, refresh_token: str) -> None:
+        self.revoked.append(refresh_token)
+
+
+class FakeIdentityAdmin:
+    """Implements `IdentityAdmin` over a FakeIdentityProvider's users (passwords change what it accepts)."""
+
+    manages_passwords = True
+
+    def __init__(self, idp: FakeIdentityProvider):
+        self.idp = idp
+        self.signed_out: list[str] = []
+        self.updated: list[str] = []
+
+    def create_user(self, account, password):
+        if account.username in self.idp.users:
+            raise Conflict("用户名已被使用")
+        self.idp.users[account.username] = (password or "", f"token-{account.username}")
+        return f"sub-{account.username}"
+
+    def delete_user(self, username: str) -> None:
+        self.idp.users.pop(username, None)
+
+    def set_password(self, username: str, password: str) -> None:
+        self.idp.users[username] = (password, self.idp.users[username][1])
+
+    def update_user(self, account) -> None:
+        self.updated.append(account.username)
+
+    def sign_out(self, username: str) -> None:
+        self.signed_out.append(username)
+
+
+class FakeSecretBox:
+    """Implements `SecretBox` reversibly (no cryptography: the sealing itself is tested on the real adapter)."""
+
+    def seal(self, plaintext: str) -> str:
+        return "sealed:" + plaintext[::-1]
+
+    def open(self, sealed: str) -> str:
+        return sealed.removeprefix("sealed:")[::-1]
+
+    def digest(self, value: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(b"k" + value.encode()).hexdigest()
+
+
+class FakeAccountStore:
+    """Implements `AccountStore` in memory; writes go through the fake audit log's transactional commit."""
+
+    def __init__(self, audit: FakeAuditLog):
+        self.audit = audit
+        self.accounts: dict[str, Any] = {}
+        self._sessions: dict[tuple[str, str], Any] = {}
+        self._failures: dict[str, Any] = {}
+        self._codes: dict[str, Any] = {}
+        self._current: dict[str, str] = {}
+        self._policy = None
+        self.batch_reads = 0
+
+    def get(self, username):
+        a = self.accounts.get(username)
+        return a.model_copy(deep=True) if a else None
+
+    def _put(self, account, expected):
+        def check():
+            cur = self.accounts.get(account.username)
+            if expected is None and cur is not None:
+                raise Conflict(f"用户名“{account.username}”已被使用")
+            if expected is not None and (cur is None or cur.version != expected):
+                raise Conflict("账号已被其他管理员修改，请刷新后重试")
+
+        return Write(check, lambda: self.accounts.__setitem__(account.username, account.model_copy(deep=True)))
+
+    def create(self, account, draft, actor, meta):
+        return self.audit.commit([self._put(account, None)], draft, actor, meta)
+
+    def save(self, account, expected_version, draft, actor, meta):
+        return self.audit.commit([self._put(account, expected_version)], draft, actor, meta)
+
+    def touch_login(self, account, at, mfa_step):
+        cur = self.accounts[account.username]
+        if mfa_step is not None and cur.mfa_last_step is not None and cur.mfa_last_step >= mfa_step:
+            raise Conflict("动态口令已使用过", code="MFA_CODE_REUSED")
+        cur.last_login_at = at
+        if mfa_step is not None:
+            cur.mfa_last_step = mfa_step
+        return cur.model_copy(deep=True)
+
+    def list(self, *, prefix, uscc, role, state, text, limit, cursor):
+        items = [
+            a
+            for a in sorted(self.accounts.values(), key=lambda a: (a.region_code or "000000", a.role, a.username))
+            if (a.region_code or "000000").startswith(prefix)
+            and (uscc is None or a.uscc == uscc)
+            and (role is None or a.role == role)
+            and (state is None or a.state == state)
+            and (text is None or text in a.username or text in a.display_name)
+        ]
+        page, nxt = _paginate(items, limit, cursor)
+        return Page(items=[a.model_copy(deep=True) for a in page], cursor=nxt)
+
+    def account_and_session(self, username, sid):
+        self.batch_reads += 1
+        s = self._sessions.get((username, sid))
+        return self.get(username), (dataclasses_replace(s) if s else None)
+
+    def put_session(self, session, max_sessions):
+        self._sessions[(session.username, session.sid)] = dataclasses_replace(session)
+        mine = sorted(self.sessions(session.username), key=lambda s: s.started_at, reverse=True)
+        ended = [s.sid for s in mine[max_sessions:]]
+        for sid in ended:
+            self.delete_session(session.username, sid)
+        return ended
+
+    def sessions(self, username):
+        return [dataclasses_replace(s) for (u, _), s in self._sessions.items() if u == username]
+
+    def touch_session(self, username, sid, at):
+        if (username, sid) in self._sessions:
+            self._sessions[(username, sid)].last_seen_at = at
+
+    def delete_session(self, username, sid):
+        return self._sessions.pop((username, sid), None) is not None
+
+    def delete_sessions(self, username, *, keep=None):
+        ids = [sid for (u, sid) in list(self._sessions) if u == username and sid != keep]
+        for sid in ids:
+            self.delete_session(username, sid)
+        return len(ids)
+
+    def failures(self, key):
+        from chalicelib.domain.accounts import FailureWindow
+
+        return self._failures.get(key, FailureWindow()).model_copy()
+
+    def put_failures(self, key, window, *, expires_at):
+        self._failures[key] = window.model_copy()
+
+    def clear_failures(self, key):
+        self._failures.pop(key, None)
+
+    def lockouts(self, now):
+        return [(k, w) for k, w in self._failures.items() if w.locked_until and w.locked_until > now]
+
+    def code(self, code_hash):
+        c = self._codes.get(code_hash)
+        return c.model_copy() if c else None
+
+    def current_code(self, uscc):
+        h = self._current.get(uscc)
+        return self.code(h) if h else None
+
+    def issue_code(self, code, previous, draft, actor, meta):
+        from chalicelib.domain.accounts import CodeState
+
+        def apply():
+            self._codes[code.code_hash] = code.model_copy()
+            self._current[code.uscc] = code.code_hash
+            if previous is not None and previous.state == CodeState.ISSUED:
+                self._codes[previous.code_hash].state = CodeState.VOID
+
+        return self.audit.commit([Write(lambda: None, apply)], draft, actor, meta)
+
+    def activate(self, code, account, expected_version, draft, actor, meta):
+        from chalicelib.domain.accounts import CodeState
+
+        def check():
+            if self._codes[code.code_hash].state != CodeState.ISSUED:
+                raise Conflict("激活码已使用", code="CODE_USED")
+
+        def apply():
+            c = self._codes[code.code_hash]
+            c.state, c.used_at, c.used_by = CodeState.USED, account.updated_at, account.username
+
+        return self.audit.commit([Write(check, apply), self._put(account, expected_version)], draft, actor, meta)
+
+    def codes_for_county(self, county, *, limit, cursor):
+        items = sorted((c for c in self._codes.values() if c.county == county), key=lambda c: c.issued_at, reverse=True)
+        page, nxt = _paginate(items, limit, cursor)
+        return Page(items=page, cursor=nxt)
+
+    def policy(self):
+        return self._policy
+
+    def save_policy(self, policy, expected_version, draft, actor, meta):
+        def check():
+            if (self._policy[1] if self._policy else 0) != expected_version:
+                raise Conflict("安全策略已被他人修改")
+
+        return self.audit.commit(
+            [Write(check, lambda: setattr(self, "_policy", (policy, expected_version + 1)))], draft, actor, meta
+        )
+
+
+def dataclasses_replace(obj):
+    import dataclasses
+
+    return dataclasses.replace(obj)

@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 import pytest
 from fakes import (
     META,
+    FakeAccountStore,
     FakeAuditLog,
     FakeBlobStore,
     FakeClock,
+    FakeIdentityAdmin,
     FakeIdentityProvider,
+    FakeSecretBox,
     FakeTokenVerifier,
     FakeUploadRepository,
     Write,
@@ -22,9 +25,10 @@ from fakes import (
     sequential_ids,
 )
 
+from chalicelib.domain.accounts import Account, AccountState
 from chalicelib.domain.audit import GENESIS_HASH, AuditAction, AuditDraft, RequestMeta, digest, verify_chain
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from chalicelib.domain.identity import Role
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from chalicelib.domain.identity import Principal, Role
 from chalicelib.domain.uploads import UploadState
 from chalicelib.services.audit_queries import AuditQueryService
 from chalicelib.services.auth import AuthService
@@ -389,11 +393,43 @@ def test_get_official_upload_by_owner_and_region(w):
 # ---- AuthService ----------------------------------------------------------------------------------------------
 
 
-def auth_service(audit: FakeAuditLog | None = None):
-    principal = county("330782")
+def auth_service(audit: FakeAuditLog | None = None, clock: FakeClock | None = None, identity: str = "cognito"):
+    """An AuthService over fakes with one county account `county-yiwu` (password s3cret) and its token."""
+    audit = audit if audit is not None else FakeAuditLog()
+    clock = clock or FakeClock()
+    principal = Principal(
+        subject="sub-county-yiwu",
+        username="county-yiwu",
+        role=Role.COUNTY_OFFICIAL,
+        region_code="330782",
+        display_name="陈静",
+    )
     verifier = FakeTokenVerifier({"good-token": principal})
     idp = FakeIdentityProvider({"county-yiwu": ("s3cret", "good-token")})
-    return AuthService(idp, verifier, audit if audit is not None else FakeAuditLog()), verifier, principal
+    store = FakeAccountStore(audit)
+    store.accounts["county-yiwu"] = Account(
+        username="county-yiwu",
+        subject=principal.subject,
+        role=Role.COUNTY_OFFICIAL,
+        region_code="330782",
+        display_name="陈静",
+        created_by="system:test",
+        created_at=clock.iso(),
+        updated_at=clock.iso(),
+        password_changed_at=clock.iso(),
+    )
+    svc = AuthService(
+        idp,
+        verifier,
+        audit,
+        store,
+        FakeIdentityAdmin(idp),
+        FakeSecretBox(),
+        identity=identity,
+        clock=clock,
+        cache_seconds=0,
+    )
+    return svc, verifier, principal
 
 
 @pytest.mark.parametrize("header", [None, ""])
@@ -415,10 +451,19 @@ def test_authenticate_wrong_scheme(header):
 
 
 @pytest.mark.parametrize("header", ["Bearer good-token", "bearer good-token", "  BEARER   good-token  "])
-def test_authenticate_bearer(header):
-    svc, verifier, principal = auth_service()
-    assert svc.authenticate(header) == principal
-    assert verifier.seen == ["good-token"]
+def test_authenticate_bearer_of_an_open_session(header):
+    svc, verifier, _principal = auth_service()
+    with pytest.raises(Unauthenticated, match="会话已结束"):
+        svc.authenticate(header)  # a valid signature is not enough: no login opened this session
+    svc.login("county-yiwu", "s3cret", META)
+    p = svc.authenticate(header)
+    assert (p.username, p.role, p.region_code, p.session_id) == (
+        "county-yiwu",
+        Role.COUNTY_OFFICIAL,
+        "330782",
+        "sid-good-token",
+    )
+    assert verifier.seen[-1] == "good-token"
 
 
 def test_authenticate_invalid_token_propagates_unauthenticated():
@@ -431,7 +476,7 @@ def test_login_success_and_failure_are_audited():
     audit = FakeAuditLog()
     svc, _, principal = auth_service(audit)
     result = svc.login("county-yiwu", "s3cret", META)
-    assert result.principal == principal
+    assert result.principal.subject == principal.subject and result.principal.pending is None
     assert result.tokens.id_token == "good-token"
     ok = audit.entries_for_target("user", principal.subject)
     assert [e.action for e in ok] == [AuditAction.USER_LOGGED_IN]
@@ -443,6 +488,82 @@ def test_login_success_and_failure_are_audited():
     assert [e.action for e in failed] == [AuditAction.USER_LOGIN_FAILED]
     assert failed[0].actor_role == Role.PUBLIC.value
     assert failed[0].actor_subject == "anonymous:county-yiwu"
+
+
+def test_the_gate_refuses_disabled_revoked_and_idle_and_reads_the_account_not_the_claims():
+    clock = FakeClock()
+    svc, verifier, _ = auth_service(clock=clock)
+    svc.login("county-yiwu", "s3cret", META)
+    store = svc.accounts
+    # the account's role is authoritative, whatever the token's principal says
+    store.accounts["county-yiwu"].region_code = "330783"
+    assert svc.authenticate("Bearer good-token").region_code == "330783"
+    store.accounts["county-yiwu"].state = AccountState.DISABLED
+    with pytest.raises(Unauthenticated, match="已停用"):
+        svc.authenticate("Bearer good-token")
+    store.accounts["county-yiwu"].state = AccountState.ACTIVE
+    store.accounts["county-yiwu"].revoked_before = 10
+    verifier.issued["good-token"] = 9
+    with pytest.raises(Unauthenticated) as exc:
+        svc.authenticate("Bearer good-token")
+    assert exc.value.code == "SESSION_REVOKED"
+    verifier.issued["good-token"] = 10
+    assert svc.authenticate("Bearer good-token")
+    clock.advance(16 * 60)
+    with pytest.raises(Unauthenticated) as exc:
+        svc.authenticate("Bearer good-token")
+    assert exc.value.code == "SESSION_IDLE"
+    assert store.sessions("county-yiwu") == []  # the idle session is gone for good
+
+
+def test_the_gate_cache_is_short_and_forgotten_by_the_process_that_changes_the_account():
+    svc, _, _ = auth_service()
+    svc.cache.ttl = 5.0
+    now = [100.0]
+    svc.cache.clock = lambda: now[0]
+    svc.login("county-yiwu", "s3cret", META)
+    svc.authenticate("Bearer good-token")
+    svc.authenticate("Bearer good-token")
+    assert svc.accounts.batch_reads == 1  # one read for both requests
+    now[0] += 5.1
+    svc.authenticate("Bearer good-token")
+    assert svc.accounts.batch_reads == 2  # expired after its few seconds
+    svc.logout(svc.authenticate("Bearer good-token"), None, META)
+    with pytest.raises(Unauthenticated):
+        svc.authenticate("Bearer good-token")  # logged out here: refused at once, not after the cache's seconds
+
+
+def test_lockout_counts_per_account_and_lifts_after_the_wait():
+    clock = FakeClock()
+    svc, _, _ = auth_service(clock=clock)
+    for _ in range(5):
+        with pytest.raises(Unauthenticated):
+            svc.login("county-yiwu", "wrong", META)
+    with pytest.raises(TooManyRequests) as exc:
+        svc.login("county-yiwu", "s3cret", META)
+    assert exc.value.code == "ACCOUNT_LOCKED" and exc.value.details["retry_after_seconds"] == 1800
+    assert "30分钟" in exc.value.message
+    clock.advance(1801)
+    assert svc.login("county-yiwu", "s3cret", META).principal.username == "county-yiwu"
+
+
+def test_pending_password_change_after_expiry():
+    clock = FakeClock()
+    svc, _, _ = auth_service(clock=clock)
+    clock.advance(91 * 86400)
+    assert svc.login("county-yiwu", "s3cret", META).principal.pending == "PASSWORD_CHANGE"
+
+
+def test_oidc_variant_uses_the_binding_when_there_is_one_and_the_claims_otherwise():
+    svc, _verifier, principal = auth_service(identity="oidc")
+    svc.accounts.accounts["county-yiwu"].identity = "oidc"
+    # no platform session needed (the province login owns sessions); the binding still decides and can disable
+    assert svc.authenticate("Bearer good-token").region_code == "330782"
+    svc.accounts.accounts["county-yiwu"].state = AccountState.DISABLED
+    with pytest.raises(Unauthenticated):
+        svc.authenticate("Bearer good-token")
+    del svc.accounts.accounts["county-yiwu"]
+    assert svc.authenticate("Bearer good-token") == principal  # no binding: the province login's claims
 
 
 # ---- AuditQueryService ----------------------------------------------------------------------------------------
@@ -485,7 +606,7 @@ def test_audit_queries_in_scope_and_province(w):
 
 
 def test_province_sees_targets_without_region(w):
-    svc = AuthService(FakeIdentityProvider(), FakeTokenVerifier(), w.audit)
+    svc, _, _ = auth_service(w.audit)
     with pytest.raises(Unauthenticated):
         svc.login("mallory", "guess", META)  # a failed login has no region
     assert len(w.queries.target_trail(province(), "login", "mallory")) == 1
