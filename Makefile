@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 MOTO_PORT ?= 5050
 
-.PHONY: install run test unit integration e2e browser lint format package bench clean web browser-deps lock reset check-data
+.PHONY: install run test unit integration e2e browser lint format package bench clean web browser-deps lock reset check-data totp
 
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.js web/package.json web/package-lock.json
 WEB_BUILT := web/dist/index.html
@@ -32,6 +32,10 @@ lock: $(STAMP)
 $(WEB_BUILT): $(WEB_SOURCES)
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
 	touch $(WEB_BUILT)
+
+## The current dynamic code (动态口令) of a demo account with a second factor: make totp USER=province
+totp: $(STAMP)
+	@$(PY) -c "import sys; from infra.local.demo import demo_totp; c = demo_totp('$(USER)'); print(c or 'no second factor for $(USER)')"
 
 web: $(WEB_BUILT)
 

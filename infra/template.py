@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain.accounts import default_policy
 from infra.declarations import DECLARATIONS, Bucket, Queue, Table, queue_by_logical_id, queue_by_name
 
 
@@ -179,7 +180,8 @@ def user_pool_resources() -> dict[str, Any]:
                 "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
                 "Policies": {
                     "PasswordPolicy": {
-                        "MinimumLength": 10,
+                        # the platform checks the full policy (data/account_policy.json) before it sets a password
+                        "MinimumLength": default_policy().password_min_length,
                         "RequireLowercase": True,
                         "RequireUppercase": True,
                         "RequireNumbers": True,
@@ -210,7 +212,10 @@ def user_pool_resources() -> dict[str, Any]:
                 "WriteAttributes": list(up.user_writable),
                 "IdTokenValidity": 60,
                 "AccessTokenValidity": 60,
-                "TokenValidityUnits": {"IdToken": "minutes", "AccessToken": "minutes"},
+                # a login lasts at most the account policy's session_hours; the platform session ends it sooner
+                "RefreshTokenValidity": default_policy().session_hours,
+                "EnableTokenRevocation": True,
+                "TokenValidityUnits": {"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "hours"},
             },
         },
     }
@@ -294,11 +299,32 @@ def role_policies(with_cognito: bool) -> list[dict[str, Any]]:
         },
         {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
     ]
+    audit_arns = [_arn(audit.logical_id), _sub(f"${{{audit.logical_id}.Arn}}/index/*")]
+    statements.append(
+        {
+            # 审计记录不可删改: an explicit Deny beats any Allow added later, for every role attached to this policy.
+            "Effect": "Deny",
+            "Action": ["dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteTable"],
+            "Resource": audit_arns,
+        }
+    )
     if with_cognito:
         statements.append(
             {
+                # login, refresh and logout; account administration (the platform's account records decide)
                 "Effect": "Allow",
-                "Action": ["cognito-idp:InitiateAuth"],
+                "Action": [
+                    "cognito-idp:InitiateAuth",
+                    "cognito-idp:RevokeToken",
+                    "cognito-idp:AdminCreateUser",
+                    "cognito-idp:AdminDeleteUser",
+                    "cognito-idp:AdminSetUserPassword",
+                    "cognito-idp:AdminUpdateUserAttributes",
+                    "cognito-idp:AdminAddUserToGroup",
+                    "cognito-idp:AdminRemoveUserFromGroup",
+                    "cognito-idp:AdminListGroupsForUser",
+                    "cognito-idp:AdminUserGlobalSignOut",
+                ],
                 "Resource": _arn(DECLARATIONS.user_pool.logical_id),
             }
         )
@@ -445,6 +471,26 @@ def environment(with_cognito: bool) -> dict[str, Any]:
             OIDC_ROLE_MAP={"Ref": "OidcRoleMap"},
         )
     return env
+
+
+# 网络安全法 第二十一条: network logs are kept for no less than six months. Every function's log group is declared
+# with its retention (instead of the one Lambda creates on first write, which keeps logs forever or not at all).
+LOG_RETENTION_DAYS = 180
+
+
+def log_groups(app: Any) -> dict[str, Any]:
+    from chalice.utils import to_cfn_resource_name
+
+    names = ["APIHandler", *(to_cfn_resource_name(src.name) for src in app.event_sources)]
+    return {
+        f"{name}LogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {"LogGroupName": _sub(f"/aws/lambda/${{{name}}}"), "RetentionInDays": LOG_RETENTION_DAYS},
+        }
+        for name in names
+    }
 
 
 def sqs_event_overrides(app: Any) -> dict[str, Any]:
@@ -759,6 +805,7 @@ def build_merge_template(app: Any, *, identity: str = "cognito") -> dict[str, An
     resources.update(app_secret_resources())
     resources.update(gateway_responses())
     resources.update(web_resources(with_cdn=with_cognito))
+    resources.update(log_groups(app))
     parameters: dict[str, Any] = {
         "WebOrigin": {"Type": "String", "Default": "*", "Description": "Origin of the web UI (CORS)"},
         "NationalApiUrl": {"Type": "String", "Description": "Base URL of the national (MOHURD) data interface"},

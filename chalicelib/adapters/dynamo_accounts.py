@@ -174,9 +174,12 @@ class DynamoAccountStore:
         else:
             kwargs = {
                 "IndexName": "gsi1",
-                "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :r)",
-                "ExpressionAttributeValues": {":p": {"S": "ACCOUNTS"}, ":r": {"S": prefix}},
+                "KeyConditionExpression": "gsi1pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": "ACCOUNTS"}},
             }
+            if prefix:
+                kwargs["KeyConditionExpression"] += " AND begins_with(gsi1sk, :r)"
+                kwargs["ExpressionAttributeValues"][":r"] = {"S": prefix}
         if role:
             filters.append("#role = :role")
             names["#role"] = "role"

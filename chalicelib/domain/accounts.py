@@ -377,6 +377,15 @@ def ensure_can_manage(actor: Principal, role: Role, region_code: str | None, *, 
         raise Forbidden(f"{ROLE_LABELS[actor.role]}只能管理本辖区的账号")
 
 
+def may_manage(actor: Principal, account: Account) -> bool:
+    """Whether the administrator's screen offers changes of this account (the service decides again on each)."""
+    try:
+        ensure_can_manage(actor, account.role, account.region_code, username=account.username)
+    except Forbidden:
+        return False
+    return account.state != AccountState.DELETED
+
+
 def can_see_account(actor: Principal, account: Account) -> bool:
     """Listing and reading accounts: the managers in their scope, the security and audit administrators all."""
     if actor.role in (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.PROVINCE_ADMIN):

@@ -6,10 +6,17 @@ from __future__ import annotations
 from chalice import Blueprint
 from pydantic import BaseModel, Field
 
-from chalicelib.domain.accounts import ACCOUNT_STATE_LABELS, Account, AccountPolicy, ActivationCode, mask_mobile
+from chalicelib.domain.accounts import (
+    ACCOUNT_STATE_LABELS,
+    Account,
+    AccountPolicy,
+    ActivationCode,
+    mask_mobile,
+    may_manage,
+)
 from chalicelib.domain.clock import in_beijing
 from chalicelib.domain.fields import RequiredUscc, Uscc
-from chalicelib.domain.identity import ROLE_LABELS, Role
+from chalicelib.domain.identity import ROLE_LABELS, Principal, Role
 from chalicelib.entrypoints.http import Ctx, api_route, decode_cursor, encode_cursor
 from chalicelib.services.accounts import NewAccount
 from chalicelib.wiring import get_account_service
@@ -46,10 +53,12 @@ class AccountView(BaseModel):
     last_login_at: str | None = Field(default=None, description="最近登录（北京时间）")
     created_at: str | None = None
     version: int
+    can_manage: bool = Field(default=False, description="当前管理员可以修改、停用、注销此账号")
 
     @classmethod
-    def of(cls, a: Account) -> AccountView:
+    def of(cls, a: Account, actor: Principal | None = None) -> AccountView:
         return cls(
+            can_manage=bool(actor) and may_manage(actor, a),
             username=a.username,
             role=a.role.value,
             role_label=ROLE_LABELS[a.role],
@@ -106,7 +115,7 @@ def list_accounts(ctx: Ctx, q: AccountQuery) -> AccountList:
         limit=q.limit,
         cursor=decode_cursor(q.cursor),
     )
-    return AccountList(items=[AccountView.of(a) for a in page.items], cursor=encode_cursor(page.cursor))
+    return AccountList(items=[AccountView.of(a, ctx.user) for a in page.items], cursor=encode_cursor(page.cursor))
 
 
 class RoleOption(BaseModel):
@@ -175,7 +184,7 @@ def create_account(ctx: Ctx, req: CreateAccount) -> CreatedAccount:
 
 @api_route(bp, "/accounts/{username}", summary="账号详情", tags=["账号管理"], roles=READERS, response=AccountView)
 def get_account(ctx: Ctx, username: str) -> AccountView:
-    return AccountView.of(get_account_service().get(ctx.user, username))
+    return AccountView.of(get_account_service().get(ctx.user, username), ctx.user)
 
 
 class ChangeAccount(BaseModel):
@@ -337,7 +346,7 @@ class UnlockRequest(BaseModel):
     body=UnlockRequest,
     response=Unlocked,
 )
-def unlock(ctx: Ctx, req: UnlockRequest) -> Done:
+def unlock(ctx: Ctx, req: UnlockRequest) -> Unlocked:
     get_account_service().unlock(ctx.user, req.key, ctx.meta)
     return Unlocked(message="已解除锁定")
 

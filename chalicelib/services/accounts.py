@@ -247,7 +247,7 @@ class AccountService:
         update.update(role=role, region_code=region)
         narrowed = role != account.role or region != account.region_code
         if narrowed:
-            update["revoked_before"] = int(self.clock().timestamp()) + 1
+            update["revoked_before"] = int(self.clock().timestamp())
         after = account.model_copy(update=update)
         note = describe_changes(account, after)
         saved = self._save(account, after, AuditAction.ACCOUNT_CHANGED, actor, meta, note)
@@ -273,7 +273,7 @@ class AccountService:
             raise InvalidInput("请填写停用或注销的原因", details=[{"field": "reason"}])
         update: dict = {"state": target, "state_reason": (reason or "").strip() or None}
         if target != AccountState.ACTIVE:
-            update["revoked_before"] = int(self.clock().timestamp()) + 1
+            update["revoked_before"] = int(self.clock().timestamp())
         after = account.model_copy(update=update)
         note = f"{ACCOUNT_STATE_LABELS[account.state]}→{ACCOUNT_STATE_LABELS[target]}" + (
             f"：{reason.strip()}" if reason and reason.strip() else ""
@@ -299,7 +299,7 @@ class AccountService:
                 "must_change_password": True,
                 "password_changed_at": self.clock().isoformat(),
                 "password_history": [hash_secret(temp), *account.password_history][: policy.password_history],
-                "revoked_before": int(self.clock().timestamp()) + 1,
+                "revoked_before": int(self.clock().timestamp()),
             }
         )
         saved = self._save(
@@ -319,7 +319,7 @@ class AccountService:
                 "mfa_enrolled": False,
                 "mfa_secret": None,
                 "mfa_pending": None,
-                "revoked_before": int(self.clock().timestamp()) + 1,
+                "revoked_before": int(self.clock().timestamp()),
             }
         )
         saved = self._save(account, after, AuditAction.MFA_RESET, actor, meta, "重置动态口令（须在下次登录后重新绑定）")
@@ -330,7 +330,7 @@ class AccountService:
         account = self._managed(actor, username)
         if actor.role != Role.SECURITY_ADMIN:
             ensure_can_manage(actor, account.role, account.region_code, username=username)
-        after = account.model_copy(update={"revoked_before": int(self.clock().timestamp()) + 1})
+        after = account.model_copy(update={"revoked_before": int(self.clock().timestamp())})
         saved = self._save(account, after, AuditAction.SESSION_ENDED, actor, meta, "管理员强制退出全部登录")
         return self._end_all(saved)
 
@@ -547,7 +547,7 @@ class AccountService:
                     "must_change_password": False,
                     "password_changed_at": now.isoformat(),
                     "password_history": [hash_secret(password), *main.password_history][: policy.password_history],
-                    "revoked_before": int(now.timestamp()) + 1,
+                    "revoked_before": int(now.timestamp()),
                     "state": AccountState.ACTIVE if main.state == AccountState.ACTIVE else main.state,
                     "updated_at": now.isoformat(),
                     "version": main.version + 1,
@@ -698,7 +698,7 @@ class AccountService:
             update={
                 "state": AccountState.DELETED,
                 "state_reason": "企业主账号删除子账号",
-                "revoked_before": int(self.clock().timestamp()) + 1,
+                "revoked_before": int(self.clock().timestamp()),
             }
         )
         saved = self._save(account, after, AuditAction.ACCOUNT_DELETED, actor, meta, "企业主账号删除子账号")

@@ -24,7 +24,6 @@ from chalicelib.domain.accounts import (
     Account,
     AccountPolicy,
     AccountState,
-    FailureWindow,
     Pending,
     default_policy,
     hash_secret,
@@ -265,8 +264,9 @@ class AuthService:
     def _audit_login(self, principal: Principal, meta: RequestMeta, note: str | None) -> None:
         self.audit.record(
             AuditDraft(
-                target_type="user",
-                target_id=principal.subject,
+                # on the account's own trail (created, logged in, password changed, disabled ... in one chain)
+                target_type="account",
+                target_id=principal.username,
                 action=AuditAction.USER_LOGGED_IN,
                 target_region=principal.region_code,
                 target_owner=principal.uscc,
@@ -351,7 +351,7 @@ class AuthService:
             # no platform session for tokens of the province's login: end them all by the revocation epoch
             self._save(
                 account,
-                {"revoked_before": int(self.clock().timestamp()) + 1},
+                {"revoked_before": int(self.clock().timestamp())},
                 AuditAction.USER_LOGGED_OUT,
                 principal,
                 meta,
@@ -496,10 +496,6 @@ class AuthService:
             actor,
             meta,
         )
-
-
-def locked_message(window: FailureWindow, now: datetime) -> str:
-    return f"锁定至{window.locked_until}，剩余{wait_text(window.wait_seconds(now))}"
 
 
 __all__ = ["AuthService", "GateCache", "LoginResult", "Pending", "session_id_of"]

@@ -63,33 +63,33 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         "郑华（省建设厅）",
         "330000",
         org_name="浙江省住房和城乡建设厅",
-        totp_secret="ZJCMSPDEMOPROVINCEOFFICIALKEYAAA",
+        totp_secret="ZJCMSPDEMOPROVINCEOFFICIALKEYAAA",  # noqa: S106 - published demo key, local platform only
     ),
     DemoAccount(
         "admin",
         "province_admin",
-        "孙亮（系统管理员）",
+        "孙亮（省住建厅）",
         "330000",
         org_name="浙江省住房和城乡建设厅",
-        totp_secret="ZJCMSPDEMOSYSTEMADMINISTRATORKEY",
+        totp_secret="ZJCMSPDEMOSYSTEMADMINISTRATORKEY",  # noqa: S106 - published demo key, local platform only
     ),
     DemoAccount(
         "security",
         "security_admin",
-        "钱敏（安全管理员）",
+        "钱敏（省住建厅）",
         "330000",
         org_name="浙江省住房和城乡建设厅",
-        totp_secret="ZJCMSPDEMOSECURITYADMINKEYAAAAAA",
+        totp_secret="ZJCMSPDEMOSECURITYADMINKEYAAAAAA",  # noqa: S106 - published demo key, local platform only
     ),
     DemoAccount(
         "auditor",
         "audit_admin",
-        "冯洁（审计管理员）",
+        "冯洁（省住建厅）",
         "330000",
         org_name="浙江省住房和城乡建设厅",
-        totp_secret="ZJCMSPDEMOAUDITADMINKEYAAAAAAAAA",
+        totp_secret="ZJCMSPDEMOAUDITADMINKEYAAAAAAAAA",  # noqa: S106 - published demo key, local platform only
     ),
-    DemoAccount("admin_jinhua", "city_admin", "褚刚（金华市系统管理员）", "330700", org_name="金华市住房和城乡建设局"),
+    DemoAccount("admin_jinhua", "city_admin", "褚刚（金华市建设局）", "330700", org_name="金华市住房和城乡建设局"),
     DemoAccount("ministry_sync", "ministry_sync", "住建部数据同步", None, org_name="住房和城乡建设部"),
     DemoAccount(
         "tender_yiwu", "tender_supervision", "义乌市公共资源交易中心", "330782", org_name="义乌市招投标监管办公室"
@@ -118,6 +118,33 @@ def login_body(username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
     if code:
         body["totp_code"] = code
     return body
+
+
+def http_login(base_url: str, username: str, password: str = DEMO_PASSWORD) -> dict:
+    """Log a demo account in over HTTP (tests, scripts): its dynamic code included; when that code was just used
+    by another login of the same account (a code works once), wait for the next one."""
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    for attempt in range(2):
+        req = urllib.request.Request(
+            f"{base_url}/auth/login",
+            data=json.dumps(login_body(username, password)).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=20) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            err = json.loads(exc.read() or b"{}")
+            if attempt == 0 and err.get("code") == "MFA_INVALID":
+                time.sleep(seconds_to_next_code())
+                continue
+            raise AssertionError(f"login of {username} failed: {exc.code} {err}") from None
+    raise AssertionError(f"login of {username} failed")
 
 
 def seconds_to_next_code() -> float:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.test_local_runtime import PASSWORD, free_port, wait_for
+from tests.e2e.test_local_runtime import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PRJ = "3307822603150001"
@@ -80,9 +80,9 @@ class Platform:
         return self.proc.wait(timeout=180)
 
     def login(self, username: str) -> dict[str, str]:
-        r = requests.post(f"{self.base}/auth/login", json={"username": username, "password": PASSWORD}, timeout=10)
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['id_token']}"}
+        from infra.local.demo import http_login
+
+        return {"Authorization": f"Bearer {http_login(self.base, username)['id_token']}"}
 
     def call(self, method, path, headers, payload=None, expect=200):
         r = requests.request(method, f"{self.base}{path}", headers=headers, json=payload, timeout=20)

@@ -78,9 +78,9 @@ def runtime(tmp_path_factory):
 
 
 def login(rt, username: str) -> dict[str, str]:
-    resp = requests.post(f"{rt['base']}/auth/login", json={"username": username, "password": PASSWORD}, timeout=10)
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": f"Bearer {resp.json()['id_token']}"}
+    from infra.local.demo import http_login
+
+    return {"Authorization": f"Bearer {http_login(rt['base'], username)['id_token']}"}
 
 
 def wait_for(fn, timeout=30.0, interval=0.3):

@@ -125,8 +125,32 @@ def test_audit_table_is_append_only_for_the_application(packaged):
     ]
     audit_arn = {"Fn::GetAtt": ["AuditTable", "Arn"]}
     audit = [s for s in statements if isinstance(s["Resource"], list) and audit_arn in s["Resource"]]
-    assert len(audit) == 1
-    assert set(audit[0]["Action"]) == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"}
+    allows = [s for s in audit if s["Effect"] == "Allow"]
+    denies = [s for s in audit if s["Effect"] == "Deny"]
+    assert len(allows) == 1 and len(denies) == 1
+    assert set(allows[0]["Action"]) == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"}
+    # no role may delete or alter an entry: an explicit Deny, which no later Allow can override
+    assert {"dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"} <= set(denies[0]["Action"])
+
+
+def test_every_function_keeps_its_logs_for_at_least_180_days(packaged):
+    """网络安全法 第二十一条: network logs kept for no less than six months."""
+    resources = packaged["template"]["Resources"]
+    functions = [k for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"]
+    groups = {
+        v["Properties"]["LogGroupName"]["Fn::Sub"]: v["Properties"]["RetentionInDays"]
+        for v in resources.values()
+        if v["Type"] == "AWS::Logs::LogGroup"
+    }
+    assert functions
+    for fn in functions:
+        assert groups.get(f"/aws/lambda/${{{fn}}}", 0) >= 180, f"{fn} has no log group kept 180 days"
+
+
+def test_the_pool_revokes_refresh_tokens_and_bounds_a_login(packaged):
+    client = packaged["template"]["Resources"]["UserPoolClient"]["Properties"]
+    assert client["EnableTokenRevocation"] is True
+    assert client["RefreshTokenValidity"] <= 24 and client["TokenValidityUnits"]["RefreshToken"] == "hours"
 
 
 def test_local_bootstrap_creates_the_declared_resources():

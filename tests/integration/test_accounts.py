@@ -12,7 +12,7 @@ import pytest
 from infra.local.demo import DEMO_PASSWORD
 
 JSON = {"Content-Type": "application/json"}
-NEW_PASSWORD = "Yiwu#Build2026"  # noqa: S105 - a test password
+NEW_PASSWORD = "Yiwu#Build2026"
 
 
 def body(resp):
@@ -123,6 +123,7 @@ def test_activation_code_flow_valid_reused_expired_void_and_wrong_uscc(client, l
     clock.advance(days=31)
     expired = activate(client, second, new, username="yiwu_two")
     assert expired.status_code == 400 and "已过期" in body(expired)["message"]
+    clock.offset = timedelta()  # back to today (the officials' sessions would be a month idle otherwise)
 
     # every attempt is in the enterprise's audit trail
     trail = body(client.http.get(f"/audit/targets/enterprise_account/{first}", headers=county))["items"]
@@ -130,7 +131,7 @@ def test_activation_code_flow_valid_reused_expired_void_and_wrong_uscc(client, l
     assert actions[0] == "ACTIVATION_CODE_ISSUED" and "ACTIVATION_FAILED" in actions
     assert "ACCOUNT_ACTIVATED" not in actions  # that entry is on the account itself
     acct_trail = body(client.http.get("/audit/targets/account/yiwu_main", headers=login("auditor")))["items"]
-    assert [e["action"] for e in acct_trail] == ["ACCOUNT_ACTIVATED"]
+    assert [e["action"] for e in acct_trail] == ["ACCOUNT_ACTIVATED", "USER_LOGGED_IN"]
 
 
 def test_a_main_account_adds_and_removes_its_staff(client, login):
@@ -261,7 +262,9 @@ def test_forced_change_at_first_login_and_after_an_administrator_reset(client, l
     again = bearer(raw_login(client, "county_dongyang", body(reset)["temporary_password"]))
     assert body(client.http.get("/auth/me", headers=again))["pending"] == "PASSWORD_CHANGE"
     trail = body(client.http.get("/audit/targets/account/county_dongyang", headers=login("auditor")))["items"]
-    assert [e["action"] for e in trail] == ["ACCOUNT_CREATED", "PASSWORD_CHANGED", "PASSWORD_RESET"]
+    assert [e["action"] for e in trail] == [
+        "ACCOUNT_CREATED", "USER_LOGGED_IN", "PASSWORD_CHANGED", "PASSWORD_RESET", "USER_LOGGED_IN"
+    ]
     assert all(e["actor_username"] in ("admin", "county_dongyang") for e in trail)
 
 

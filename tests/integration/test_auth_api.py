@@ -160,12 +160,12 @@ def test_malformed_authorization_header_is_401(client):
         assert resp.status_code == 401, header
 
 
-def test_successful_login_is_audited_against_the_user(client, login):
+def test_successful_login_is_audited_on_the_account(client, login):
     client.http.post(
         "/auth/login", headers=JSON, body=json.dumps({"username": "city_jinhua", "password": "Demo#2015zj"})
     )
-    me = body(client.http.get("/auth/me", headers=login("city_jinhua")))
-    trail = client.http.get(f"/audit/targets/user/{me['subject']}", headers=login("province"))
+    login("city_jinhua")
+    trail = client.http.get("/audit/targets/account/city_jinhua", headers=login("province"))
     assert trail.status_code == 200
     actions = [e["action"] for e in body(trail)["items"]]
-    assert actions and set(actions) == {"USER_LOGGED_IN"}
+    assert actions == ["ACCOUNT_CREATED", "USER_LOGGED_IN", "USER_LOGGED_IN"]

@@ -149,7 +149,13 @@ def test_a_deployed_stage_without_its_secrets_refuses_to_start():
     )
     assert proc.returncode != 0
     assert "SettingsError" in proc.stderr
-    for name in ("PERSON_KEY_SECRET_ARN", "CURSOR_SECRET_ARN", "ACCOUNT_SECRET_ARN", "PUBLIC_BASE_URL", "NATIONAL_API_SECRET_ARN"):
+    for name in (
+        "PERSON_KEY_SECRET_ARN",
+        "CURSOR_SECRET_ARN",
+        "ACCOUNT_SECRET_ARN",
+        "PUBLIC_BASE_URL",
+        "NATIONAL_API_SECRET_ARN",
+    ):
         assert name in proc.stderr
 
 

@@ -478,7 +478,7 @@ def test_login_success_and_failure_are_audited():
     result = svc.login("county-yiwu", "s3cret", META)
     assert result.principal.subject == principal.subject and result.principal.pending is None
     assert result.tokens.id_token == "good-token"
-    ok = audit.entries_for_target("user", principal.subject)
+    ok = audit.entries_for_target("account", "county-yiwu")
     assert [e.action for e in ok] == [AuditAction.USER_LOGGED_IN]
     assert ok[0].target_region == "330782"
 

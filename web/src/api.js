@@ -5,8 +5,22 @@ const BASE = window.CMSP_API_BASE || ''
 
 export const session = reactive({
   token: sessionStorage.getItem('cmsp.token') || '',
+  refresh: sessionStorage.getItem('cmsp.refresh') || '',
   me: JSON.parse(sessionStorage.getItem('cmsp.me') || 'null'),
+  policy: JSON.parse(sessionStorage.getItem('cmsp.policy') || 'null'),
+  ended: '', // why the last session ended (shown on the login page)
 })
+
+// 三员 and the city-level system administrator: the platform's own administration, no business role.
+export const ADMIN_ROLES = ['province_admin', 'city_admin', 'security_admin', 'audit_admin']
+
+export function isAdmin() {
+  return !!session.me && ADMIN_ROLES.includes(session.me.role)
+}
+
+export function hasRole(...roles) {
+  return !!session.me && roles.includes(session.me.role)
+}
 
 export const OFFICIAL_ROLES = ['county_official', 'city_official', 'province_official', 'province_admin']
 
@@ -45,27 +59,75 @@ export async function api(path, { method = 'GET', body, auth = true } = {}) {
     data = null
   }
   if (resp.status === 401 && auth) {
-    logout()
+    clearSession((data && data.message) || '登录已失效，请重新登录')
   }
   if (!resp.ok) throw new ApiError(resp.status, data)
   return data
 }
 
-export async function login(username, password) {
-  const tokens = await api('/auth/login', { method: 'POST', body: { username, password }, auth: false })
+function store(tokens) {
   session.token = tokens.id_token
+  session.refresh = tokens.refresh_token || ''
+  session.policy = tokens.session || null
   sessionStorage.setItem('cmsp.token', session.token)
+  sessionStorage.setItem('cmsp.refresh', session.refresh)
+  sessionStorage.setItem('cmsp.policy', JSON.stringify(session.policy))
+  scheduleRefresh(tokens.expires_in)
+}
+
+export async function loadMe() {
   const me = await api('/auth/me')
   session.me = me
   sessionStorage.setItem('cmsp.me', JSON.stringify(me))
   return me
 }
 
-export function logout() {
+export async function login(username, password, totp) {
+  const body = { username, password }
+  if (totp) body.totp_code = totp
+  const tokens = await api('/auth/login', { method: 'POST', body, auth: false })
+  session.ended = ''
+  store(tokens)
+  return loadMe()
+}
+
+// The ID token lives an hour; it is renewed in the same session two minutes before it expires.
+let refreshTimer = null
+function scheduleRefresh(expiresIn) {
+  clearTimeout(refreshTimer)
+  if (!expiresIn || !session.refresh) return
+  refreshTimer = setTimeout(refreshNow, Math.max(30, expiresIn - 120) * 1000)
+}
+
+export async function refreshNow() {
+  if (!session.refresh) return
+  try {
+    store(await api('/auth/refresh', { method: 'POST', body: { refresh_token: session.refresh }, auth: false }))
+  } catch (e) {
+    clearSession(e.message)
+  }
+}
+
+function clearSession(reason) {
+  clearTimeout(refreshTimer)
+  if (session.token && reason) session.ended = reason
   session.token = ''
+  session.refresh = ''
   session.me = null
-  sessionStorage.removeItem('cmsp.token')
-  sessionStorage.removeItem('cmsp.me')
+  session.policy = null
+  for (const k of ['cmsp.token', 'cmsp.refresh', 'cmsp.me', 'cmsp.policy']) sessionStorage.removeItem(k)
+}
+
+// Explicit logout ends the platform session and revokes the refresh token on the server, then forgets locally.
+export async function logout(reason) {
+  if (session.token) {
+    try {
+      await api('/auth/logout', { method: 'POST', body: { refresh_token: session.refresh || null } })
+    } catch (e) {
+      // the session may already be over: forgetting it locally is what matters now
+    }
+  }
+  clearSession(reason || '')
 }
 
 // Browser → S3 presigned POST, with upload progress (XMLHttpRequest: fetch has no upload progress).
@@ -105,6 +167,20 @@ export const FIELD_LABELS = {
   prj_num: '项目编号', category: '项目分类', location_region: '建设地点', build_corp_name: '建设单位',
   build_corp_code: '建设单位代码', approval_no: '立项文号', approval_level: '立项级别', total_investment: '总投资（万元）',
   total_area: '总面积（平方米）', scale: '建设规模', nature: '建设性质', use: '工程用途', start_date: '开工日期', end_date: '竣工日期',
+}
+
+export const ACCOUNT_ROLE_LABELS = {
+  enterprise: '企业用户', county_official: '县级主管部门', city_official: '市级主管部门', province_official: '省级主管部门',
+  province_admin: '系统管理员', city_admin: '市级系统管理员', security_admin: '安全管理员', audit_admin: '审计管理员',
+  ministry_sync: '住建部同步客户端', tender_supervision: '招投标监管机构',
+}
+
+// What an audit entry is about (audit target types).
+export const TARGET_LABELS = {
+  account: '账号', account_policy: '安全策略', audit_export: '留痕导出', blacklist: '黑名单', campaign: '专项工作',
+  credit: '诚信记录', enterprise: '企业', person: '注册人员', project: '工程项目', enterprise_account: '企业账号开通',
+  import_job: '导入任务', login: '登录', notice: '通知', permit_application: '施工许可申请', stage_record: '项目阶段',
+  supplement_request: '补正通知', upload: '上传文件', verification: '核验', work_calendar: '节假日安排', user: '用户',
 }
 
 export const REGION_NAMES = {

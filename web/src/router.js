@@ -1,9 +1,19 @@
 import { createRouter, createWebHashHistory } from 'vue-router'
-import { session, isOfficial, isEnterprise } from './api.js'
+import { session, isOfficial, isEnterprise, isAdmin, hasRole } from './api.js'
 
 const routes = [
-  { path: '/', redirect: () => (isOfficial() ? '/official' : isEnterprise() ? '/portal' : '/public') },
+  {
+    path: '/',
+    redirect: () => (isAdmin() ? '/admin' : isOfficial() ? '/official' : isEnterprise() ? '/portal' : '/public'),
+  },
   { path: '/login', component: () => import('./views/Login.vue'), meta: { title: '登录' } },
+  { path: '/activate', component: () => import('./views/Activate.vue'), meta: { title: '企业账号激活' } },
+  { path: '/account', component: () => import('./views/Account.vue'), meta: { need: 'any', title: '我的账号' } },
+  { path: '/admin', redirect: () => (hasRole('audit_admin') ? '/admin/audit' : '/admin/accounts') },
+  { path: '/admin/accounts', component: () => import('./views/Accounts.vue'), meta: { need: 'admin', title: '账号管理' } },
+  { path: '/admin/security', component: () => import('./views/Security.vue'), meta: { need: 'admin', title: '安全管理' } },
+  { path: '/admin/audit', component: () => import('./views/AuditDays.vue'), meta: { need: 'auditor', title: '操作留痕检索' } },
+  { path: '/codes', component: () => import('./views/Codes.vue'), meta: { need: 'issuer', title: '企业账号激活码' } },
   { path: '/official', component: () => import('./views/Dashboard.vue'), meta: { need: 'official', title: '统计概览' } },
   { path: '/official/queue', component: () => import('./views/Queue.vue'), meta: { need: 'official', title: '审核队列' } },
   {
@@ -45,6 +55,14 @@ router.beforeEach((to) => {
   const need = to.meta.need
   if (!need) return true
   if (!session.token) return { path: '/login', query: { next: to.fullPath } }
+  // first login, an administrator's reset or an expired password; a role that needs a second factor: nothing else
+  if (session.me && session.me.pending && to.path !== '/account') return { path: '/account' }
+  if (need === 'any') return true
+  if (need === 'admin') return isAdmin() ? true : { path: '/login', query: { denied: '1' } }
+  if (need === 'auditor') return hasRole('audit_admin', 'province_official') ? true : { path: '/login', query: { denied: '1' } }
+  if (need === 'issuer') {
+    return hasRole('county_official', 'city_admin', 'province_admin') ? true : { path: '/login', query: { denied: '1' } }
+  }
   if (need === 'user') return isOfficial() || isEnterprise() ? true : { path: '/login', query: { denied: '1' } }
   if (need === 'official' && !isOfficial()) return { path: '/login', query: { next: to.fullPath, denied: '1' } }
   if (need === 'enterprise' && !isEnterprise()) return { path: '/login', query: { next: to.fullPath, denied: '1' } }
