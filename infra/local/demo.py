@@ -185,6 +185,27 @@ def _password_hash(password: str) -> str:
     return hash_secret(password)
 
 
+def adopt_demo_accounts() -> int:
+    """Give a data folder kept from before the platform's account records (Cognito users only) its demo accounts:
+    only when the folder holds no account at all; the old Cognito users are replaced by provisioned ones."""
+    from chalicelib import wiring
+
+    store = wiring.get_account_store()
+    if store.list(prefix="", uscc=None, role=None, state=None, text=None, limit=1, cursor=None).items:
+        return 0
+    from botocore.exceptions import ClientError
+
+    admin = wiring.get_identity_admin()
+    for acct in DEMO_ACCOUNTS:
+        try:
+            admin.delete_user(acct.username)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "UserNotFoundException":
+                raise
+        create_user(acct)
+    return len(DEMO_ACCOUNTS)
+
+
 def seed_demo(session: Any = None, pool_id: str | None = None) -> list[DemoAccount]:
     """The demo accounts (the app's settings must point at the local AWS). `session` and `pool_id` are kept for
     callers that still pass them; the account service finds the pool in the settings."""

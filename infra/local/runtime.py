@@ -377,6 +377,11 @@ class LocalPlatform:
             from infra.local.demo import seed_demo
 
             self.accounts = seed_demo()
+        elif self.demo:
+            # a data folder from before platform accounts existed: its demo logins need their account records
+            from infra.local.demo import adopt_demo_accounts
+
+            adopt_demo_accounts()
 
         if seed:
             from infra.local.demo import seed_registry

@@ -493,3 +493,22 @@ def test_the_security_policy_is_changed_by_the_security_administrator_only_and_a
     assert raw_login(client, "tender_yiwu", DEMO_PASSWORD).status_code == 429  # the new limit holds
     trail = body(client.http.get("/audit/targets/account_policy/default", headers=login("auditor")))["items"]
     assert trail[-1]["action"] == "ACCOUNT_POLICY_CHANGED" and "连续登录失败几次锁定账号：5→3" in trail[-1]["note"]
+
+
+def test_a_data_folder_from_before_accounts_gets_its_demo_accounts(client, platform):
+    """Local data kept from before the platform's account records (Cognito users only): the runtime adopts the
+    demo accounts once, so the README's logins keep working; with any account present it changes nothing."""
+    from chalicelib import wiring
+    from chalicelib.adapters import aws
+    from infra.local.demo import DEMO_ACCOUNTS, adopt_demo_accounts
+
+    assert adopt_demo_accounts() == 0  # accounts exist: nothing to do
+    ddb = aws.client("dynamodb")
+    for page in ddb.get_paginator("scan").paginate(TableName=platform["env"]["MAIN_TABLE"]):
+        for item in page["Items"]:
+            if item["pk"]["S"].startswith("ACCOUNT#"):
+                ddb.delete_item(TableName=platform["env"]["MAIN_TABLE"], Key={"pk": item["pk"], "sk": item["sk"]})
+    wiring.get_auth_service().cache.ttl = 0
+    assert raw_login(client, "county_yiwu", DEMO_PASSWORD).status_code == 401  # a Cognito user without an account
+    assert adopt_demo_accounts() == len(DEMO_ACCOUNTS)
+    assert raw_login(client, "county_yiwu", DEMO_PASSWORD).status_code == 200
