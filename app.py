@@ -6,8 +6,8 @@ This module only assembles: blueprints (routes, event handlers, schedules) and t
 from chalice import Chalice
 
 from chalicelib.entrypoints import (
-    api_audit,
     api_accounts,
+    api_audit,
     api_auth,
     api_campaigns,
     api_credit,

@@ -263,7 +263,11 @@ def test_forced_change_at_first_login_and_after_an_administrator_reset(client, l
     assert body(client.http.get("/auth/me", headers=again))["pending"] == "PASSWORD_CHANGE"
     trail = body(client.http.get("/audit/targets/account/county_dongyang", headers=login("auditor")))["items"]
     assert [e["action"] for e in trail] == [
-        "ACCOUNT_CREATED", "USER_LOGGED_IN", "PASSWORD_CHANGED", "PASSWORD_RESET", "USER_LOGGED_IN"
+        "ACCOUNT_CREATED",
+        "USER_LOGGED_IN",
+        "PASSWORD_CHANGED",
+        "PASSWORD_RESET",
+        "USER_LOGGED_IN",
     ]
     assert all(e["actor_username"] in ("admin", "county_dongyang") for e in trail)
 
