@@ -315,7 +315,15 @@ def get_upload_service():
 def get_audit_query_service():
     from chalicelib.services.audit_queries import AuditQueryService
 
-    return AuditQueryService(get_audit_log())
+    def name_of(username: str) -> str | None:
+        account = get_account_store().get(username)
+        return account.display_name if account else None
+
+    def subject_of(username: str) -> str | None:
+        account = get_account_store().get(username)
+        return account.principal().subject if account else None
+
+    return AuditQueryService(get_audit_log(), name_of, subject_of)
 
 
 @cache

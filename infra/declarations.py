@@ -117,6 +117,7 @@ MAIN_TABLE = Table(
         Gsi("gsi3", "gsi3pk", "gsi3sk"),  # assignment ("assigned to me") and per-record lookups
         Gsi("gsi4", "gsi4pk", "gsi4sk"),  # review queue by county and state (sparse)
         Gsi("gsi5", "gsi5pk", "gsi5sk"),  # review queue by city and state (sparse)
+        Gsi("gsi6", "gsi6pk", "gsi6sk"),  # review queue of the whole province by state (sparse)
     ),
     ttl_attribute="expires_at_epoch",
     stream="NEW_AND_OLD_IMAGES",

@@ -62,6 +62,8 @@ INDEX_KEYS = (
     "gsi4sk",
     "gsi5pk",
     "gsi5sk",
+    "gsi6pk",
+    "gsi6sk",
     "entity",
 )
 

@@ -117,6 +117,19 @@ class DynamoCreditStore:
             kwargs["ExpressionAttributeValues"][":c"] = {"S": county}
         return self._credit_page(kwargs, cursor)
 
+    def credits_of_province(self, kind: str, on: date, *, limit: int, cursor: dict | None) -> Page[CreditRecord]:
+        """Every record of a kind still public on `on`, the province over, newest publication end first."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi6",
+            "KeyConditionExpression": "gsi6pk = :p AND gsi6sk >= :t",
+            "FilterExpression": "publish_begin <= :t",
+            "ExpressionAttributeValues": {":p": {"S": f"CREDITP#{kind}"}, ":t": {"S": on.isoformat()}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        return self._credit_page(kwargs, cursor)
+
     # ---- blacklist --------------------------------------------------------------------------------------------
 
     def add_blacklist(self, entry: BlacklistEntry, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> None:

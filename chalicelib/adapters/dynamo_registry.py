@@ -83,6 +83,8 @@ def to_record_item(record: RecordBase) -> dict[str, Any]:
         data["gsi4sk"] = f"{since}#{t}#{rid}"
         data["gsi5pk"] = f"RQC#{city}#{record.state.value}"
         data["gsi5sk"] = f"{since}#{t}#{rid}"
+        data["gsi6pk"] = f"RQP#{record.state.value}"  # the province's whole queue, oldest first
+        data["gsi6sk"] = f"{since}#{t}#{rid}"
     if review.assignee:
         data["gsi3pk"] = f"ASG#{review.assignee}"
         data["gsi3sk"] = f"{review.assigned_at}#{t}#{rid}"

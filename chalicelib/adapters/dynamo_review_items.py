@@ -46,6 +46,8 @@ def credit_item(c: CreditRecord) -> dict[str, Any]:
         city = identifiers.city_of(c.region_code) or c.region_code
         data.update(gsi1pk=f"CREDIT#{city}#{c.kind.value}", gsi1sk=f"{c.publish_end}#{c.region_code}#{c.credit_id}")
     data.update(gsi3pk=f"SUBJ#{c.subject_type}#{c.subject_id}", gsi3sk=f"{c.publish_end}#{c.credit_id}")
+    # the whole province's public list (诚信网 front page): by kind, longest-public (newest) first
+    data.update(gsi6pk=f"CREDITP#{c.kind.value}", gsi6sk=f"{c.publish_end}#{c.credit_id}")
     if c.rectification_state == "REQUESTED" and c.region_code:
         # officials' queue of rectification requests (sparse: only while waiting for a decision)
         city = identifiers.city_of(c.region_code) or c.region_code
@@ -150,8 +152,10 @@ def extra_writes(table: str, record: RecordBase, extras: Extras) -> list[dict[st
 def queue_query(table: str, q: QueueQuery, limit: int) -> dict[str, Any]:
     if q.county:
         index, pk_name, sk_name, pk = "gsi4", "gsi4pk", "gsi4sk", f"RQ#{q.county}#{q.state.value}"
-    else:
+    elif q.city:
         index, pk_name, sk_name, pk = "gsi5", "gsi5pk", "gsi5sk", f"RQC#{q.city}#{q.state.value}"
+    else:
+        index, pk_name, sk_name, pk = "gsi6", "gsi6pk", "gsi6sk", f"RQP#{q.state.value}"
     kwargs: dict[str, Any] = {
         "TableName": table,
         "IndexName": index,

@@ -25,6 +25,7 @@ class AuditEntryView(BaseModel):
     action_label: str
     actor_subject: str
     actor_username: str
+    actor_name: str = Field(default="", description="操作人姓名（账号的姓名；平台自身的操作为“平台系统”）")
     actor_role: str
     actor_org: str
     actor_region: str | None = None
@@ -39,10 +40,24 @@ class AuditEntryView(BaseModel):
     hash: str
 
     @classmethod
-    def of(cls, e: AuditEntry) -> AuditEntryView:
+    def of(cls, e: AuditEntry, names: dict[str, str] | None = None) -> AuditEntryView:
         data = e.model_dump(mode="json")
         data.update(at=e.at_shanghai(), at_utc=e.at, action_label=ACTION_LABELS.get(e.action, e.action))
+        data["actor_name"] = (names or {}).get(e.actor_username) or _actor_name(e)
         return cls.model_validate(data)
+
+
+def _actor_name(e: AuditEntry) -> str:
+    if e.actor_subject.startswith("system:"):
+        return "平台系统"
+    if e.actor_subject.startswith(("anonymous:", "activation:")):
+        return f"未登录用户（{e.actor_username}）"
+    return e.actor_username
+
+
+def _views(entries: list[AuditEntry]) -> list[AuditEntryView]:
+    names = get_audit_query_service().actor_names(entries)
+    return [AuditEntryView.of(e, names) for e in entries]
 
 
 class AuditTrail(BaseModel):
@@ -65,7 +80,7 @@ class ActorQuery(BaseModel):
 )
 def target_trail(ctx: Ctx, target_type: str, target_id: str) -> AuditTrail:
     entries = get_audit_query_service().target_trail(ctx.user, target_type, target_id)
-    return AuditTrail(items=[AuditEntryView.of(e) for e in entries])
+    return AuditTrail(items=_views(entries))
 
 
 @api_route(
@@ -91,7 +106,7 @@ def verify_target(ctx: Ctx, target_type: str, target_id: str) -> ChainReport:
 )
 def actor_trail(ctx: Ctx, q: ActorQuery, subject: str) -> AuditTrail:
     page = get_audit_query_service().actor_trail(ctx.user, subject, limit=q.limit, cursor=decode_cursor(q.cursor))
-    return AuditTrail(items=[AuditEntryView.of(e) for e in page.items], cursor=encode_cursor(page.cursor))
+    return AuditTrail(items=_views(page.items), cursor=encode_cursor(page.cursor))
 
 
 class DayQuery(BaseModel):
@@ -126,7 +141,7 @@ def day_trail(ctx: Ctx, q: DayQuery, day: str) -> AuditTrail:
     page = get_audit_query_service().day_trail(
         ctx.user, day, action=q.action, limit=q.limit, cursor=decode_cursor(q.cursor)
     )
-    return AuditTrail(items=[AuditEntryView.of(e) for e in page.items], cursor=encode_cursor(page.cursor))
+    return AuditTrail(items=_views(page.items), cursor=encode_cursor(page.cursor))
 
 
 class ExportQuery(BaseModel):

@@ -344,3 +344,16 @@ def public_openapi(ctx: Ctx):
     from chalicelib.entrypoints.openapi import openapi_document
 
     return json_response(openapi_document(only_tag=TAG))
+
+
+class Labels(BaseModel):
+    """显示名称：代码表与状态的中文名称（地区、登记注册类型、资质、性别、状态、字段……），供客户端按代码显示名称"""
+
+    tables: dict[str, dict[str, str]]
+
+
+@api_route(bp, "/public/labels", summary="代码与字段的中文名称", tags=[TAG], roles=None, response=Labels)
+def public_labels(ctx: Ctx):
+    from chalicelib.domain.labels import all_labels
+
+    return cached(Labels(tables=all_labels()), max_age=3600)

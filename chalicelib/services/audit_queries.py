@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chalicelib.domain.audit import AuditAction, AuditDraft, AuditEntry, ChainReport, RequestMeta, verify_chain
 from chalicelib.domain.errors import Forbidden, NotFound
 from chalicelib.domain.identity import PROVINCE_ROLES, Principal, Role, in_region_scope
@@ -12,8 +14,25 @@ PROVINCE_READERS = frozenset({*PROVINCE_ROLES, Role.AUDIT_ADMIN})
 
 
 class AuditQueryService:
-    def __init__(self, audit: AuditLog):
+    def __init__(
+        self,
+        audit: AuditLog,
+        name_of: Callable[[str], str | None] = lambda username: None,
+        subject_of: Callable[[str], str | None] = lambda username: None,
+    ):
         self.audit = audit
+        self.name_of = name_of  # username -> the account's name (谁录入、谁负责: people by name)
+        self.subject_of = subject_of  # username -> the account's subject (people search by login name, not a UUID)
+
+    def actor_names(self, entries: list[AuditEntry]) -> dict[str, str]:
+        """The names of the entries' actors, one lookup per distinct person (the platform's own actors have none)."""
+        people = {e.actor_username for e in entries if not e.actor_subject.startswith(("system:", "anonymous:"))}
+        out = {}
+        for username in people:
+            name = self.name_of(username)
+            if name:
+                out[username] = name
+        return out
 
     def _require_official(self, p: Principal) -> None:
         if not p.is_official and p.role != Role.AUDIT_ADMIN:
@@ -43,6 +62,7 @@ class AuditQueryService:
     def actor_trail(self, p: Principal, subject: str, *, limit: int, cursor: dict | None) -> Page[AuditEntry]:
         """Province level reads anyone's trail; every official may read their own."""
         self._require_official(p)
+        subject = self.subject_of(subject) or subject  # a login name is looked up; a subject passes through
         if p.role not in PROVINCE_READERS and subject != p.subject:
             raise Forbidden("只有省级主管部门可以查询其他人员的操作记录")
         return self.audit.entries_for_actor(subject, limit=limit, cursor=cursor)

@@ -524,6 +524,7 @@ class PermitDocuments:
         if copy not in ("正本", "副本"):
             raise InvalidInput("copy 应为 正本 或 副本")
         from chalicelib.domain.certificate import render_permit_pdf
+        from chalicelib.domain.labels import authority_name
 
         r = self.s._records(app)
         project, construction, manager = r["project"], r["construction"], r["manager"]
@@ -540,7 +541,7 @@ class PermitDocuments:
             "project_manager": getattr(manager, "name", None),
             "supervision_unit": getattr(supervision, "name", None),
             "chief_engineer": getattr(chief, "name", None),
-            "issuer": f"{app.region_code}住房和城乡建设主管部门",
+            "issuer": authority_name(app.region_code),
             "issued_on": app.issued_on,
             "start_deadline": app.start_deadline,
             "edition": app.cert_version,
@@ -568,6 +569,7 @@ class PermitDocuments:
         if app.state != PermitState.INCOMPLETE or not app.missing or not app.notice_issued_on:
             raise Conflict("该申请当前没有需要补正的材料")
         from chalicelib.domain.certificate import render_notice_pdf
+        from chalicelib.domain.labels import authority_name
 
         applicant = self.s.registry.get(RecordType.ENTERPRISE, (app.applicant_uscc,))
         pdf = render_notice_pdf(
@@ -581,7 +583,7 @@ class PermitDocuments:
                 "due_by": app.notice_due_by,
                 "missing": app.notice_items or app.missing,
                 "later_findings": [f.model_dump() for f in app.later_findings],
-                "issuer": f"{app.region_code}住房和城乡建设主管部门",
+                "issuer": authority_name(app.region_code),
             }
         )
         key = f"exports/permits/{app.application_id}/notice-v{app.version}.pdf"

@@ -436,9 +436,10 @@ class PublicService:
             items = [r for r in page.items if r.kind.value == kind]
         else:
             if not city and not county:
-                raise InvalidInput("请提供统一社会信用代码或地区（city/county）")
-            city = city or identifiers.city_of(county or "")
-            page = self.credits.credits_of_region(city or "", kind, today, county, limit=limit, cursor=cursor)
+                page = self.credits.credits_of_province(kind, today, limit=limit, cursor=cursor)
+            else:
+                city = city or identifiers.city_of(county or "")
+                page = self.credits.credits_of_region(city or "", kind, today, county, limit=limit, cursor=cursor)
             items = page.items
         if code:
             items = [r for r in items if r.behaviour_code == code]

@@ -17,6 +17,7 @@ from chalicelib.domain.records import RECORD_LIFECYCLE, RecordEvent, RecordState
 from chalicelib.domain.registry_base import RecordBase
 from chalicelib.domain.review import (
     OUTCOME_EVENTS,
+    OUTCOME_LABELS,
     REQUEST_LIFECYCLE,
     Court,
     Decision,
@@ -126,9 +127,7 @@ class ReviewService:
             if county and identifiers.city_of(county) != p.region_code:
                 raise NotFound("该地区不在管辖范围内")
             city = None if county else p.region_code
-        else:
-            if not county and not city:
-                raise InvalidInput("省级查看队列请指定设区市（city）或县（county）", details=[{"field": "city"}])
+        # province level: the whole province's queue unless a city or county is chosen
         waiting_before = None
         if older_than_days:
             waiting_before = (self.clock() - timedelta(days=older_than_days)).isoformat()
@@ -325,7 +324,7 @@ class ReviewService:
             self.repo.save(
                 updated,
                 version,
-                _draft(updated, record, AuditAction.RECORD_DECIDED, f"{outcome.value}：{reason}"),
+                _draft(updated, record, AuditAction.RECORD_DECIDED, f"{OUTCOME_LABELS[outcome]}：{reason}"),
                 p,
                 meta,
                 Extras(

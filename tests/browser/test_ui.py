@@ -104,7 +104,9 @@ def test_county_official_decides_a_record_and_sees_the_audit_entry(page):
     page.wait_for_selector("text=决定已提交", timeout=WAIT)
     page.wait_for_selector("[data-test=trail] tbody tr", timeout=WAIT)
     trail = page.locator("[data-test=trail] tbody").inner_text()
-    assert "county_yiwu" in trail and "经核实营业执照与资质证书，信息真实" in trail
+    # people by name, the unit by its name, Beijing time in Chinese, the decision in words
+    assert "陈静（义乌市建设局）" in trail and "确认真实：经核实营业执照与资质证书，信息真实" in trail
+    assert "CONFIRMED" not in trail and "330782" not in trail and "T" not in trail.replace("\t", "")
     assert page.locator("[data-test=decide]").count() == 0  # decided: no second decision offered
     shot(page, "02-decided-with-audit-entry")
     assert page.console_errors == []

@@ -169,3 +169,12 @@ def test_successful_login_is_audited_on_the_account(client, login):
     assert trail.status_code == 200
     actions = [e["action"] for e in body(trail)["items"]]
     assert actions == ["ACCOUNT_CREATED", "USER_LOGGED_IN", "USER_LOGGED_IN"]
+
+
+def test_the_audit_trail_of_a_person_is_found_by_login_name_and_shows_names(client, login):
+    login("city_jinhua")
+    by_name = client.http.get("/audit/actors/city_jinhua", headers=login("province"))
+    assert by_name.status_code == 200
+    items = body(by_name)["items"]
+    assert items and all(e["actor_username"] == "city_jinhua" for e in items)
+    assert items[0]["actor_name"] == "周敏（金华市建设局）"  # people by name (谁录入、谁负责)

@@ -366,6 +366,8 @@ def test_certificate_print_verification_and_completion(client, platform, login, 
     assert pdf.startswith(b"%PDF")
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert permit_no in text and "义乌市某小区1期工程" in text and "建筑工程施工许可证" in text
+    # the issuing authority by its name, never a region code (data/authorities.json)
+    assert "发证机关：义乌市住房和城乡建设局" in text and "330782住房" not in text
     again = body(client.http.get(f"/permit-applications/{app_id}/certificate?copy=副本", headers=ent))
     assert again["reprint"] is True
     assert "补打" in PdfReader(io.BytesIO(requests.get(again["url"], timeout=10).content)).pages[0].extract_text()

@@ -166,6 +166,12 @@ def test_publication_period_ends_exactly_and_the_score_follows(client, platform,
     assert score["bad"] == 15 and score["good"] == 8 and score["total"] == 70 + 8 - 15
     region = body(client.http.get("/public/credit-records?county=330782&kind=BAD"))["items"]
     assert [r["credit_id"] for r in region] == [running.credit_id]
+    # without a filter: the province's whole public list (its own index, no Scan), still within publication
+    province = body(client.http.get("/public/credit-records?kind=BAD"))["items"]
+    assert [r["credit_id"] for r in province] == [running.credit_id]
+    assert [r["credit_id"] for r in body(client.http.get("/public/credit-records?kind=GOOD"))["items"]] == [
+        award.credit_id
+    ]
 
 
 def _draft(r: CreditRecord):

@@ -84,6 +84,12 @@ def test_queues_and_who_may_decide(client, platform, login):
         == USCC_YIWU
     )
     assert client.http.get("/reviews/queue?record_type=enterprise", headers=login("ent_yiwu")).status_code == 403
+    # the province sees its whole queue without choosing a city (index gsi6), and can narrow it
+    province = login("province")
+    whole = body(client.http.get("/reviews/queue?record_type=enterprise", headers=province))["enterprises"]["items"]
+    assert [r["record_id"] for r in whole] == [USCC_YIWU]
+    narrowed = body(client.http.get("/reviews/queue?record_type=enterprise&city=330100", headers=province))
+    assert narrowed["enterprises"]["items"] == []
 
     assert decide(client, login("county_xihu"), rec["version"]).status_code == 404  # another county: not even seen
     assert decide(client, login("ent_yiwu"), rec["version"]).status_code == 403  # enterprises decide nothing

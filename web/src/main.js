@@ -4,5 +4,7 @@ import zhCn from 'element-plus/es/locale/lang/zh-cn'
 import 'element-plus/dist/index.css'
 import App from './App.vue'
 import { router } from './router.js'
+import { loadLabels } from './labels.js'
 
-createApp(App).use(ElementPlus, { locale: zhCn }).use(router).mount('#app')
+// names of codes first (one cached request), so no screen ever shows a raw code while they load
+loadLabels().finally(() => createApp(App).use(ElementPlus, { locale: zhCn }).use(router).mount('#app'))
