@@ -65,7 +65,7 @@ def application_gaps(e: Enterprise | None, kind: str, target: str, missing_field
         gaps.append(f"资质代码“{target}”不在代码表中")
         return gaps
     if target not in rules["requirements"]:
-        gaps.append(f"“{entry.name}”暂无平台数据审查标准，请联系省级平台管理员配置")
+        gaps.append(f"“{entry.name}”暂无平台数据审查标准，请联系系统管理员配置")
     held = held_codes(e, on)
     cls = entry.extra.get("class")
     same_class = {c for c in held if (codetables.qualification_codes().get(c) or entry).extra.get("class") == cls}

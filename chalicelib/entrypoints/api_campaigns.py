@@ -52,7 +52,7 @@ class LateQuery(PageQuery):
     bp,
     "/campaigns",
     "POST",
-    summary="创建专项工作（省级平台管理员）",
+    summary="创建专项工作（系统管理员）",
     tags=["专项工作"],
     roles=[Role.PROVINCE_ADMIN],
     body=CampaignIn,

@@ -44,7 +44,7 @@ class CampaignService:
 
     def create(self, p: Principal, meta: RequestMeta, **fields) -> Campaign:
         if p.role != Role.PROVINCE_ADMIN:
-            raise Forbidden("只有省级平台管理员可以创建专项工作")
+            raise Forbidden("只有系统管理员可以创建专项工作")
         campaign = Campaign(
             campaign_id=self.new_id(), created_by=p.subject, created_at=self.clock().isoformat(), **fields
         )

@@ -516,4 +516,4 @@ def _duplicate_reason(record_type: RecordType, state: RecordState) -> str:
 
 def require_uploader_can_import(principal: Principal, kind: str) -> None:
     if kind == "legacy_export" and principal.role != Role.PROVINCE_ADMIN:
-        raise Forbidden("只有省级平台管理员可以导入历史数据")
+        raise Forbidden("只有系统管理员可以导入历史数据")

@@ -1,5 +1,5 @@
 """The working-day calendar in force: the arrangements shipped as data plus the years the province administrator
-loads when the State Council publishes a new notice (省级平台管理员 → 节假日安排)."""
+loads when the State Council publishes a new notice (系统管理员 → 节假日安排)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class WorkCalendarService:
             "missing_years": missing,
             "warning": (
                 f"{'、'.join(f'{y}年' for y in missing)}节假日安排尚未载入：涉及该年的法定期限暂按仅扣除周六、周日计算并标注“待复核”。"
-                "请省级平台管理员在国务院办公厅通知发布后载入。"
+                "请系统管理员在国务院办公厅通知发布后载入。"
                 if missing
                 else None
             ),
@@ -90,7 +90,7 @@ class WorkCalendarService:
                 "kind": "WORK_CALENDAR_YEAR_MISSING",
                 "title": f"载入{y}年节假日安排",
                 "detail": f"国务院办公厅《关于{y}年部分节假日安排的通知》发布后，在“节假日安排”中录入放假和调休上班日期。",
-                "who": "省级平台管理员",
+                "who": "系统管理员",
                 "link": "/system/calendar",
             }
             for y in self.missing_years()
@@ -105,7 +105,7 @@ class WorkCalendarService:
         expected_version: int | None,
     ) -> dict[str, Any]:
         if actor.role not in MANAGERS:
-            raise Forbidden("只有省级平台管理员可以载入节假日安排")
+            raise Forbidden("只有系统管理员可以载入节假日安排")
         if arrangement.year in self.base().arrangements:
             raise Conflict(f"{arrangement.year}年的节假日安排已随平台发布，不能在此修改")
         _, versions = self._load()

@@ -237,6 +237,7 @@ def seed_registry() -> dict[str, int]:
     from chalicelib.domain.campaigns import Campaign, CampaignKind
     from chalicelib.domain.enterprise import Enterprise, QualificationCert, QualificationItem, SafetyLicence
     from chalicelib.domain.identity import system_principal
+    from chalicelib.domain.labels import region_full_name
     from chalicelib.domain.person import RegisteredPerson, Registration, SafetyCert, person_key
     from chalicelib.domain.project import Project
     from chalicelib.domain.records import Provenance, RecordSource, RecordState, RecordType
@@ -262,7 +263,7 @@ def seed_registry() -> dict[str, int]:
             uscc=uscc,
             name=name,
             registered_region=county,
-            address=f"{county}某路{len(name)}号",
+            address=f"{region_full_name(county)}某路{len(name)}号",
             legal_rep="张伟",
             economic_type="109",
             registered_capital="8000",

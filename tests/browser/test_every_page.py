@@ -36,7 +36,17 @@ PAGES = {
         "/codes",
         "/account",
     ],
-    "city_jinhua": ["/official", "/official/queue", "/official/assessment", "/official/credit", "/account"],
+    "city_jinhua": [
+        "/official",
+        "/official/queue",
+        "/official/assessment",
+        "/official/credit",
+        "/account",
+        "/permits/demo-permit-0001",
+        "/projects/3307022611020001",
+        "/official/records/enterprise/91330702MA2F000475",
+    ],
+    "ent_jiangong": ["/portal", "/account"],
     "province": [
         "/official",
         "/official/queue",
@@ -58,6 +68,7 @@ PAGES = {
 USERNAMES = {"admin", "auditor", "province", "security"}
 ALLOWED_WORDS = USERNAMES | {
     "chinesecalendar",
+    "JZ",  # 安全生产许可证 numbers: (浙)JZ安许证字[2014]000123
     "PDF",
     "CSV",
     "XLSX",

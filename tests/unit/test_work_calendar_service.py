@@ -57,7 +57,7 @@ def test_missing_year_is_a_task_and_a_warning():
     assert status["missing_years"] == [2027] and "2027年节假日安排尚未载入" in status["warning"]
     assert status["covered_through"] == 2026
     [task] = svc.tasks(ADMIN)
-    assert task["title"] == "载入2027年节假日安排" and task["who"] == "省级平台管理员"
+    assert task["title"] == "载入2027年节假日安排" and task["who"] == "系统管理员"
     with pytest.raises(Forbidden):
         svc.status(enterprise(OWNER))
 
