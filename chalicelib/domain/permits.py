@@ -601,3 +601,58 @@ def suspension_late(stopped_on: date, reported_on: date) -> bool:
 def resume_needs_check(suspended_on: date, resumed_on: date) -> bool:
     """中止施工满一年的工程恢复施工前，应当报发证机关核验施工许可证: a full calendar year (2024-02-29 -> 2025-02-28)."""
     return resumed_on >= add_months(suspended_on, int(after_issue_rules()["resume_check_after_months"]))
+
+
+# ---- the procedure as the applicant and the official know it (not the workflow engine's states) -------------------
+
+BUSINESS_STEPS = ("申请", "条件审查", "补正", "审查决定", "发证", "开工", "竣工")
+
+
+def business_steps(app: PermitApplication) -> list[dict[str, Any]]:
+    """申请 → 条件审查 → 补正 → 审查决定 → 发证 → 开工 → 竣工, each done / current / todo / skipped / stopped, with
+    its date where the record has one."""
+    s = app.state
+    refused = s in (PermitState.REJECTED, PermitState.ABANDONED, PermitState.FAILED)
+    decided = s not in (PermitState.SUBMITTED, PermitState.INCOMPLETE, PermitState.UNDER_REVIEW, PermitState.ESCALATED)
+    issued = bool(app.permit_no)
+
+    def step(name: str, status: str, on: str | None = None, note: str | None = None) -> dict[str, Any]:
+        return {"name": name, "status": status, "date": on, "note": note}
+
+    supplement = (
+        step("补正", "current", app.notice_issued_on, "材料不全，待补正")
+        if s == PermitState.INCOMPLETE
+        else step("补正", "done", app.notice_issued_on, "已补正")
+        if app.notice_issued_on and s != PermitState.ABANDONED
+        else step("补正", "stopped", app.notice_issued_on, "逾期未补正")
+        if s == PermitState.ABANDONED
+        else step("补正", "skipped", None, "材料齐全，无需补正")
+    )
+    review_status = (
+        "current"
+        if s in (PermitState.UNDER_REVIEW, PermitState.ESCALATED)
+        else ("done" if decided and not (s == PermitState.ABANDONED or s == PermitState.FAILED) else "todo")
+    )
+    review_note = (
+        "上级主管部门审查" if s == PermitState.ESCALATED else ("不予许可" if s == PermitState.REJECTED else None)
+    )
+    after = "stopped" if refused else "todo"
+    started = bool(app.started_on)
+    return [
+        step("申请", "done", app.applied_on),
+        step("条件审查", "current" if s == PermitState.SUBMITTED else "done", app.clock_started_on),
+        supplement,
+        step("审查决定", "stopped" if s == PermitState.REJECTED else review_status, None, review_note),
+        step("发证", "done" if issued else after, app.issued_on),
+        step(
+            "开工",
+            "done" if started else ("current" if s == PermitState.ISSUED else after),
+            app.started_on,
+            "已废止（逾期未开工）" if s == PermitState.LAPSED else ("中止施工" if s == PermitState.SUSPENDED else None),
+        ),
+        step(
+            "竣工",
+            "done" if s == PermitState.COMPLETED else ("current" if started and s == PermitState.ISSUED else after),
+            app.completed_on,
+        ),
+    ]

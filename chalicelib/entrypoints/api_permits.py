@@ -68,10 +68,18 @@ class PermitView(BaseModel):
     application: dict[str, Any]
     state_label: str
     workflow: dict[str, Any] = Field(default_factory=dict, description="流程进度：当前步骤与历史")
+    progress: dict[str, Any] = Field(
+        default_factory=dict, description="办理进度：业务环节、法定期限与剩余工作日、当事单位名称"
+    )
 
 
-def _view(app, history=None) -> PermitView:
-    return PermitView(application=app.public_view(), state_label=STATE_LABELS[app.state], workflow=history or {})
+def _view(app, history=None, progress=None) -> PermitView:
+    return PermitView(
+        application=app.public_view(),
+        state_label=STATE_LABELS[app.state],
+        workflow=history or {},
+        progress=progress or {},
+    )
 
 
 @api_route(
@@ -98,8 +106,8 @@ def apply_permit(ctx: Ctx, req: PermitApplyIn, prj_num: str):
     response=PermitView,
 )
 def get_permit(ctx: Ctx, application_id: str):
-    app, history = get_permit_service().get(ctx.user, application_id)
-    return _view(app, history)
+    app, history, progress = get_permit_service().get(ctx.user, application_id)
+    return _view(app, history, progress)
 
 
 @api_route(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
@@ -141,10 +141,40 @@ class PermitService:
             "escalation_seconds": self.timeouts.get("escalation", seconds_until(escalation, now)),
         }
 
-    def get(self, p: Principal, application_id: str) -> tuple[PermitApplication, dict[str, Any]]:
-        """The application with its workflow progress (current step, history) for the project view."""
+    def get(self, p: Principal, application_id: str) -> tuple[PermitApplication, dict[str, Any], dict[str, Any]]:
+        """The application with its workflow progress (current step, history) and its progress as the procedure
+        names it: business steps, the statutory deadline with the working days left, the parties by name."""
         app = self.load(p, application_id)
-        return app, self.workflow.history(app.execution or application_id)
+        return app, self.workflow.history(app.execution or application_id), self.progress(app)
+
+    def progress(self, app: PermitApplication) -> dict[str, Any]:
+        from chalicelib.domain.permits import business_steps
+
+        today = self._today()
+        deadline, kind = None, None
+        if app.state in (PermitState.SUBMITTED, PermitState.UNDER_REVIEW, PermitState.ESCALATED):
+            deadline, kind = app.decision_deadline, "作出许可决定"
+        elif app.state == PermitState.INCOMPLETE:
+            deadline, kind = None, "补正期间不计入审查期限"
+        elif app.state == PermitState.ISSUED and not app.started_on:
+            deadline, kind = app.start_deadline, "开工"
+        left = None
+        if deadline and kind == "作出许可决定":
+            end = date.fromisoformat(deadline)
+            cal = self.calendar()
+            left = sum(1 for i in range(1, (end - today).days + 1) if cal.is_workday(today + timedelta(days=i)))
+            if end < today:
+                left = -sum(1 for i in range(0, (today - end).days) if cal.is_workday(end + timedelta(days=i + 1)))
+        construction = self.registry.get(RecordType.ENTERPRISE, (app.construction_uscc,))
+        applicant = self.registry.get(RecordType.ENTERPRISE, (app.applicant_uscc,))
+        return {
+            "steps": business_steps(app),
+            "deadline": deadline,
+            "deadline_for": kind,
+            "working_days_left": left,
+            "construction_name": getattr(construction, "name", None),
+            "applicant_name": getattr(applicant, "name", None),
+        }
 
     # ---- after a restart ---------------------------------------------------------------------------------------
 

@@ -347,3 +347,29 @@ def test_supervision_and_funds_items_follow_the_rule_of_the_application_date():
     app = issued(applied_on="2026-05-01", contract_price=Decimal("5000"), funds_committed=True)
     checks = {c.item: c for c in article4_checks(app, project=project, on=date(2026, 5, 1), other_gaps={})}
     assert checks["第四条（七）"].source == "不适用" and checks["第四条（八）"].ok
+
+
+def test_business_steps_follow_the_procedure_not_the_engine():
+    from chalicelib.domain.permits import PermitApplication, PermitState, business_steps
+
+    def steps(**kw):
+        base = dict(
+            application_id="a",
+            prj_num="3307822603150001",
+            applicant_uscc="91330782MA2F00063N",
+            construction_uscc="91330782MA2F00063N",
+            region_code="330782",
+            applied_on="2026-11-02",
+        )
+        app = PermitApplication.model_construct(**{**base, **kw})  # defaults for the rest; the rule is pure
+        return [(s["name"], s["status"]) for s in business_steps(app)]
+
+    review = steps(state=PermitState.UNDER_REVIEW)
+    assert [n for n, _ in review] == ["申请", "条件审查", "补正", "审查决定", "发证", "开工", "竣工"]
+    assert dict(review)["审查决定"] == "current" and dict(review)["补正"] == "skipped"
+    waiting = dict(steps(state=PermitState.INCOMPLETE, notice_issued_on="2026-11-03"))
+    assert waiting["补正"] == "current" and waiting["审查决定"] == "todo"
+    refused = dict(steps(state=PermitState.REJECTED))
+    assert refused["审查决定"] == "stopped" and refused["发证"] == "stopped"
+    issued = dict(steps(state=PermitState.ISSUED, permit_no="330782202611020001", issued_on="2026-11-09"))
+    assert issued["发证"] == "done" and issued["开工"] == "current"
