@@ -19,132 +19,197 @@ NOTES = [
 ]
 
 
-def render_permit_pdf(fields: dict[str, Any], *, copy: str, verify_url: str, reprint: int) -> bytes:
-    """`fields`: permit_no, project_name, address, build_unit, scale, contract_price, construction_unit,
-    project_manager, supervision_unit, chief_engineer, issuer, issued_on. `copy` is 正本 or 副本."""
-    import segno
+FONT = "STSong-Light"
+LEFT = 60  # page margins (points)
+RIGHT_MARGIN = 60
+
+
+def _canvas(title: str):
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.utils import ImageReader
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, invariant=True)
-    c.setTitle(f"建筑工程施工许可证 {fields['permit_no']}")
-    width, height = A4
-    c.setFont("STSong-Light", 22)
+    c.setTitle(title)
+    return c, buf, A4
+
+
+def _lines(text: str, width: float, size: float) -> list[str]:
+    """Text broken into lines that fit `width` at `size` (measured, character by character: Chinese has no spaces)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    out, line = [], ""
+    for ch in str(text):
+        if stringWidth(line + ch, FONT, size) > width and line:
+            out.append(line)
+            line = ch
+        else:
+            line += ch
+    return [*out, line] if line else out or [""]
+
+
+def _para(c, text: str, x: float, y: float, width: float, size: float, *, indent: float = 0, leading: float = 1.5):
+    """A wrapped paragraph from its first baseline `y`; returns the baseline after it."""
+    c.setFont(FONT, size)
+    lines = _lines(text, width - indent, size)
+    for i, line in enumerate(lines):
+        c.drawString(x + (indent if i == 0 else 0), y, line)
+        y -= size * leading
+    return y
+
+
+def _day(value: Any) -> str:
+    """2026-11-02 → 2026年11月2日 (documents speak Chinese dates)."""
+    raw = str(value or "")
+    if len(raw) >= 10 and raw[4] == "-" and raw[7] == "-":
+        return f"{int(raw[:4])}年{int(raw[5:7])}月{int(raw[8:10])}日"
+    return raw
+
+
+def render_permit_pdf(fields: dict[str, Any], *, copy: str, verify_url: str, reprint: int) -> bytes:
+    """`fields`: permit_no, project_name, address, build_unit, scale, contract_price, survey_unit, survey_leader,
+    design_unit, design_leader, construction_unit, project_manager, supervision_unit, chief_engineer, contract_period,
+    remarks, issuer, issued_on, start_deadline, edition, verification_id. `copy` is 正本 or 副本.
+
+    The table's rows grow with their text (wrapped, never cut); the issuer block and the QR code sit below the table,
+    so nothing overlaps whatever the values' length. `layout` boxes are recorded in the PDF's keywords for tests."""
+    import segno
+    from reportlab.lib.utils import ImageReader
+
+    c, buf, (width, height) = _canvas(f"建筑工程施工许可证 {fields['permit_no']}")
+    right = width - RIGHT_MARGIN
+    c.setFont(FONT, 22)
     c.drawCentredString(width / 2, height - 80, "中华人民共和国")
     c.drawCentredString(width / 2, height - 112, f"建筑工程施工许可证（{copy}）")
-    c.setFont("STSong-Light", 11)
-    c.drawString(60, height - 150, f"编号：{fields['permit_no']}")
+    c.setFont(FONT, 11)
+    c.drawString(LEFT, height - 150, f"编号：{fields['permit_no']}")
     if reprint:
-        c.drawRightString(width - 60, height - 150, f"补打（第{reprint}次）")
-    c.drawString(60, height - 175, "根据《中华人民共和国建筑法》第八条规定，经审查，本建筑工程符合施工条件，准予施工。")
-    c.drawString(60, height - 192, "特发此证。")
+        c.drawRightString(right, height - 150, f"补打（第{reprint}次）")
+    y = _para(
+        c,
+        "根据《中华人民共和国建筑法》第八条规定，经审查，本建筑工程符合施工条件，准予施工。特发此证。",
+        LEFT,
+        height - 175,
+        right - LEFT,
+        11,
+        indent=22,
+    )
     rows = [
         ("建设单位", fields.get("build_unit")),
         ("工程名称", fields.get("project_name")),
         ("建设地址", fields.get("address")),
         ("建设规模", fields.get("scale")),
         ("合同价格（万元）", fields.get("contract_price")),
+        ("勘察单位", fields.get("survey_unit")),
+        ("勘察单位项目负责人", fields.get("survey_leader")),
+        ("设计单位", fields.get("design_unit")),
+        ("设计单位项目负责人", fields.get("design_leader")),
         ("施工单位", fields.get("construction_unit")),
         ("施工单位项目负责人", fields.get("project_manager")),
         ("监理单位", fields.get("supervision_unit")),
         ("总监理工程师", fields.get("chief_engineer")),
+        ("合同工期", fields.get("contract_period")),
         ("项目编号", fields.get("prj_num")),
+        ("备注", fields.get("remarks")),
     ]
-    y = height - 225
+    label_w, size, pad = 130, 10.5, 3.5
+    top = y - 6
+    table_top = top
     for label, value in rows:
-        c.rect(60, y - 6, 140, 22)
-        c.rect(200, y - 6, width - 260, 22)
-        c.drawString(66, y, label)
-        c.drawString(206, y, str(value or "—"))
-        y -= 22
-    y -= 16
-    c.drawString(60, y, f"发证机关：{fields.get('issuer', '')}（盖章）")
-    c.drawString(60, y - 18, f"发证日期：{fields.get('issued_on', '')}")
-    if fields.get("start_deadline"):
-        c.drawString(60, y - 36, f"应于{fields['start_deadline']}前开工")
-    if int(fields.get("edition") or 1) > 1:
-        c.drawString(60, y - 54, f"第{fields['edition']}版（准予延期后重新核发）")
+        lines = _lines(str(value or "—"), right - LEFT - label_w - 2 * pad, size)
+        h = max(1, len(lines)) * size * 1.4 + 2 * pad
+        c.rect(LEFT, top - h, label_w, h)
+        c.rect(LEFT + label_w, top - h, right - LEFT - label_w, h)
+        c.setFont(FONT, size)
+        c.drawString(LEFT + pad, top - pad - size, label)
+        for i, line in enumerate(lines):
+            c.drawString(LEFT + label_w + pad, top - pad - size - i * size * 1.4, line)
+        top -= h
+    table_bottom = top
+    # below the table: issuer and dates on the left, the QR code on the right
+    qr_size = 84
+    qr_top = table_bottom - 14
+    qr_box = (right - qr_size, qr_top - qr_size, qr_size, qr_size)
+    y = qr_top - 14
+    c.setFont(FONT, 11)
+    for line in (
+        f"发证机关：{fields.get('issuer', '')}（盖章）",
+        f"发证日期：{_day(fields.get('issued_on'))}",
+        f"应于{_day(fields['start_deadline'])}前开工" if fields.get("start_deadline") else "",
+        f"第{fields['edition']}版（准予延期后重新核发）" if int(fields.get("edition") or 1) > 1 else "",
+    ):
+        if line:
+            y = _para(c, line, LEFT, y, right - LEFT - qr_size - 20, 11)
     qr = segno.make(verify_url, error="m")
     png = io.BytesIO()
     qr.save(png, kind="png", scale=3, border=2)
     png.seek(0)
-    c.drawImage(ImageReader(png), width - 160, y - 60, 100, 100)
-    c.setFont("STSong-Light", 8)
-    c.drawString(width - 170, y - 72, "扫码核验真伪")
+    c.drawImage(ImageReader(png), *qr_box)
+    c.setFont(FONT, 8)
+    c.drawCentredString(right - qr_size / 2, qr_box[1] - 10, "扫码核验真伪")
     if fields.get("verification_id"):
-        c.drawString(width - 250, y - 84, f"核验码：{fields['verification_id']}")
-    c.setFont("STSong-Light", 9)
-    y -= 110
-    c.drawString(60, y, "注意事项：")
+        c.drawRightString(right, qr_box[1] - 21, f"核验码：{fields['verification_id']}")
+    y = min(y, qr_box[1] - 34) - 6
+    notes_height = 14 + sum(len(_lines(n, right - LEFT, 9)) for n in NOTES) * 9 * 1.45
+    if y - notes_height < 40:  # the notes do not fit under a long table: they continue on the back (second page)
+        c.showPage()
+        y = height - 80
+    c.setFont(FONT, 9)
+    c.drawString(LEFT, y, "注意事项：")
+    y -= 14
     for line in NOTES:
-        y -= 14
-        c.drawString(60, y, line[:60])
-        if len(line) > 60:
-            y -= 14
-            c.drawString(72, y, line[60:])
+        y = _para(c, line, LEFT, y, right - LEFT, 9, leading=1.45)
+    c.setKeywords(
+        f"layout table={LEFT:.1f},{table_bottom:.1f},{right - LEFT:.1f},{table_top - table_bottom:.1f} "
+        f"qr={qr_box[0]:.1f},{qr_box[1]:.1f},{qr_box[2]:.1f},{qr_box[3]:.1f} bottom={y:.1f}"
+    )
     c.showPage()
     c.save()
     return buf.getvalue()
 
 
 def render_notice_pdf(fields: dict[str, Any]) -> bytes:
-    """补正材料一次性告知书: everything missing, listed once. `fields`: applicant, project_name, prj_num,
-    application_id, applied_on, issued_on, due_by, missing (list), issuer."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=True)
-    c.setTitle(f"补正材料一次性告知书 {fields['application_id']}")
-    width, height = A4
-    c.setFont("STSong-Light", 18)
+    """补正材料一次性告知书: everything missing, listed once, every paragraph wrapped within the margins.
+    `fields`: applicant, project_name, prj_num, application_id, applied_on, issued_on, due_by, missing (list),
+    later_findings, issuer."""
+    c, buf, (width, height) = _canvas(f"补正材料一次性告知书 {fields['application_id']}")
+    right = width - RIGHT_MARGIN
+    c.setFont(FONT, 18)
     c.drawCentredString(width / 2, height - 80, "建筑工程施工许可申请补正材料一次性告知书")
-    c.setFont("STSong-Light", 11)
+    c.setFont(FONT, 11)
     y = height - 125
-    c.drawString(60, y, f"{fields.get('applicant') or ''}：")
-    lines = [
-        f"你单位于{fields['applied_on']}提出的“{fields.get('project_name') or fields['prj_num']}”"
-        f"（项目编号{fields['prj_num']}）施工许可申请，",
-        "经审查，申请材料不齐全或不符合法定形式，现一次性告知需要补正的全部内容如下：",
-    ]
-    for line in lines:
-        y -= 20
-        c.drawString(72, y, line)
+    c.drawString(LEFT, y, f"{fields.get('applicant') or ''}：")
+    y = _para(
+        c,
+        f"你单位于{_day(fields['applied_on'])}提出的“{fields.get('project_name') or fields['prj_num']}”"
+        f"（项目编号{fields['prj_num']}）施工许可申请，经审查，申请材料不齐全或不符合法定形式，"
+        "现一次性告知需要补正的全部内容如下：",
+        LEFT,
+        y - 22,
+        right - LEFT,
+        11,
+        indent=22,
+    )
     for i, item in enumerate(fields["missing"], start=1):
-        y -= 20
-        text = f"{i}. {item}"
-        c.drawString(84, y, text[:46])
-        if len(text) > 46:
-            y -= 16
-            c.drawString(96, y, text[46:])
+        y = _para(c, f"{i}. {item}", LEFT + 22, y - 4, right - LEFT - 22, 11)
     later = fields.get("later_findings") or []
     if later:
-        y -= 28
-        c.drawString(72, y, "告知后因情况变化发现的事项（依法记录，不属于再次告知）：")
+        y = _para(
+            c, "告知后因情况变化发现的事项（依法记录，不属于再次告知）：", LEFT, y - 12, right - LEFT, 11, indent=22
+        )
         for f in later:
-            y -= 18
-            text = f"{f['found_on']}：{f['item']}"
-            c.drawString(84, y, text[:46])
-            if len(text) > 46:
-                y -= 16
-                c.drawString(96, y, text[46:])
+            y = _para(c, f"{_day(f['found_on'])}：{f['item']}", LEFT + 22, y - 2, right - LEFT - 22, 11)
+    y = _para(c, "请补正后重新提交。补正齐全之日起重新计算法定审查期限。", LEFT, y - 12, right - LEFT, 11, indent=22)
     y -= 30
-    c.drawString(72, y, "请补正后重新提交。补正齐全之日起重新计算法定审查期限。")
-    y -= 40
-    c.drawString(width - 300, y, f"{fields.get('issuer') or ''}")
-    c.drawString(width - 300, y - 20, f"告知日期：{fields['issued_on']}")
-    c.setFont("STSong-Light", 8)
-    c.drawString(60, 50, f"申请编号：{fields['application_id']}（依法应于{fields['due_by']}前告知）")
+    c.setFont(FONT, 11)
+    c.drawRightString(right, y, f"{fields.get('issuer') or ''}")
+    c.drawRightString(right, y - 20, f"告知日期：{_day(fields['issued_on'])}")
+    c.setFont(FONT, 8)
+    c.drawString(LEFT, 50, f"申请编号：{fields['application_id']}（依法应于{_day(fields['due_by'])}前告知）")
     c.showPage()
     c.save()
     return buf.getvalue()

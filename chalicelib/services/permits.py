@@ -360,6 +360,18 @@ class PermitService:
             else None,
         }
 
+    def _contract_parties(self, app: PermitApplication) -> tuple[str | None, str | None]:
+        """勘察单位 and 设计单位 by name, from the project's confirmed contract filings."""
+        from chalicelib.domain.stages import ContractFiling, StageState
+
+        names = {"survey": None, "design": None}
+        for st in self.stages.for_project(app.prj_num) if self.stages is not None else []:
+            d = st.data
+            if st.state == StageState.CONFIRMED and isinstance(d, ContractFiling) and d.contract_type in names:
+                ent = self.registry.get(RecordType.ENTERPRISE, (d.contractor_uscc,))
+                names[d.contract_type] = names[d.contract_type] or getattr(ent, "name", None) or d.contractor_name
+        return names["survey"], names["design"]
+
     def _check(self, app: PermitApplication, token: str, meta: RequestMeta) -> None:
         today = self._today()
         records = self._records(app)
@@ -559,6 +571,12 @@ class PermitDocuments:
         r = self.s._records(app)
         project, construction, manager = r["project"], r["construction"], r["manager"]
         supervision, chief = r["supervision"], r["chief"]
+        survey, design = self.s._contract_parties(app)
+        period = (
+            f"{_cn_day(app.contract_start)}至{_cn_day(app.contract_end)}"
+            if app.contract_start and app.contract_end
+            else None
+        )
         fields = {
             "permit_no": app.permit_no,
             "project_name": app.project_name,
@@ -571,6 +589,13 @@ class PermitDocuments:
             "project_manager": getattr(manager, "name", None),
             "supervision_unit": getattr(supervision, "name", None),
             "chief_engineer": getattr(chief, "name", None),
+            "survey_unit": survey,
+            "design_unit": design,
+            # the contract filings do not carry the survey's and design's project leaders yet: printed as —
+            "survey_leader": None,
+            "design_leader": None,
+            "contract_period": period,
+            "remarks": app.remarks,
             "issuer": authority_name(app.region_code),
             "issued_on": app.issued_on,
             "start_deadline": app.start_deadline,
@@ -862,3 +887,8 @@ def _refuse(fn, *args):
         return fn(*args)
     except TransitionRefused as exc:
         raise Conflict(str(exc)) from None
+
+
+def _cn_day(d: date | str | None) -> str:
+    raw = d.isoformat() if isinstance(d, date) else str(d or "")
+    return f"{int(raw[:4])}年{int(raw[5:7])}月{int(raw[8:10])}日" if len(raw) >= 10 else raw

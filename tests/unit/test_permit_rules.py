@@ -373,3 +373,119 @@ def test_business_steps_follow_the_procedure_not_the_engine():
     assert refused["审查决定"] == "stopped" and refused["发证"] == "stopped"
     issued = dict(steps(state=PermitState.ISSUED, permit_no="330782202611020001", issued_on="2026-11-09"))
     assert issued["发证"] == "done" and issued["开工"] == "current"
+
+
+def _layout(pdf: bytes) -> dict[str, tuple[float, ...]]:
+    import io
+
+    from pypdf import PdfReader
+
+    keywords = PdfReader(io.BytesIO(pdf)).metadata.get("/Keywords", "")
+    out = {}
+    for part in keywords.removeprefix("layout ").split():
+        name, _, values = part.partition("=")
+        out[name] = tuple(float(v) for v in values.split(","))
+    return out
+
+
+def test_the_certificate_prints_every_field_of_the_form_and_nothing_overlaps():
+    import io
+
+    from pypdf import PdfReader
+
+    from chalicelib.domain.certificate import render_permit_pdf
+
+    long_name = "金华市婺城区江南片区城中村改造安置房工程（一期）" * 3
+    fields = {
+        "permit_no": "330702202611020001",
+        "project_name": long_name,
+        "address": "金华市婺城区江南街道某路1号",
+        "build_unit": "金华市婺城区城市建设投资有限公司",
+        "scale": "52000平方米",
+        "contract_price": "15800",
+        "survey_unit": "浙江省工程勘察院",
+        "design_unit": "浙江大学建筑设计研究院有限公司",
+        "construction_unit": "金华市婺城建设集团有限公司",
+        "project_manager": "王强",
+        "supervision_unit": "浙江江南工程管理股份有限公司",
+        "chief_engineer": "赵明",
+        "prj_num": "3307022611020001",
+        "contract_period": "2026年11月1日至2027年10月31日",
+        "remarks": "分期施工，本证为一期工程",
+        "issuer": "金华市婺城区住房和城乡建设局",
+        "issued_on": "2026-11-02",
+        "start_deadline": "2027-02-02",
+        "verification_id": "zjdemo7Kq2vNf9sWx4Lp",
+    }
+    pdf = render_permit_pdf(fields, copy="正本", verify_url="https://example.cn/ui/#/public/verify?vid=x", reprint=0)
+    text = "".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    for label in (
+        "建设单位",
+        "工程名称",
+        "建设地址",
+        "建设规模",
+        "合同价格",
+        "勘察单位",
+        "勘察单位项目负责人",
+        "设计单位",
+        "设计单位项目负责人",
+        "施工单位",
+        "施工单位项目负责人",
+        "监理单位",
+        "总监理工程师",
+        "合同工期",
+        "备注",
+        "发证机关",
+        "发证日期",
+    ):
+        assert label in text, label
+    assert "发证机关：金华市婺城区住房和城乡建设局（盖章）" in text and "发证日期：2026年11月2日" in text
+    assert long_name in text  # wrapped over lines, never cut
+    assert "2026年11月1日至2027年10月31日" in text and "分期施工，本证为一期工程" in text
+    box = _layout(pdf)
+    tx, ty, tw, th = box["table"]
+    qx, qy, qw, qh = box["qr"]
+    assert qy + qh <= ty or qy >= ty + th or qx >= tx + tw or qx + qw <= tx  # the QR code's box is not in the table
+    assert box["bottom"][0] > 30  # everything on its page, above the bottom margin (the notes may go overleaf)
+    normal = render_permit_pdf(
+        {**fields, "project_name": "金华市婺城区江南片区安置房工程"},
+        copy="正本",
+        verify_url="https://example.cn/v",
+        reprint=0,
+    )
+    assert len(PdfReader(io.BytesIO(normal)).pages) == 1  # the usual certificate is one page
+
+
+def test_the_incomplete_notice_wraps_its_paragraphs_within_the_margins():
+    import io
+
+    from pypdf import PdfReader
+
+    from chalicelib.domain.certificate import render_notice_pdf
+
+    pdf = render_notice_pdf(
+        {
+            "applicant": "义乌市建工集团有限公司",
+            "project_name": "义乌市某小区1期工程（长名称）" * 4,
+            "prj_num": "3307822603150001",
+            "application_id": "a1",
+            "applied_on": "2026-11-02",
+            "issued_on": "2026-11-03",
+            "due_by": "2026-11-09",
+            "missing": ["建设工程规划许可证" * 5],
+            "issuer": "义乌市住房和城乡建设局",
+        }
+    )
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    text = "".join(page.extract_text().split())
+    assert "义乌市某小区1期工程（长名称）" * 4 in text and "建设工程规划许可证" * 5 in text
+    assert "告知日期：2026年11月3日" in text
+
+    widths = []
+
+    def visitor(txt, cm, tm, font, size):
+        if txt.strip():
+            widths.append(tm[4] * cm[0] + cm[4])
+
+    page.extract_text(visitor_text=visitor)
+    assert widths and max(widths) < float(page.mediabox.width) - 60  # no line starts beyond the right margin
