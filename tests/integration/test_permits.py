@@ -444,7 +444,8 @@ def test_extensions_reissue_the_certificate_and_unstarted_permits_lapse_once(
     link = body(client.http.get(f"{base}/certificate?copy=正本", headers=ent))
     assert link["reprint"] is False  # the new version is a first print
     text = PdfReader(io.BytesIO(requests.get(link["url"], timeout=10).content)).pages[0].extract_text()
-    assert "第2版" in text and a["start_deadline"] in text
+    y, m, d = a["start_deadline"].split("-")
+    assert "第2版" in text and f"应于{int(y)}年{int(m)}月{int(d)}日前开工" in text  # documents speak Chinese dates
 
     a = body(client.http.get(base, headers=ent))["application"]
     r = post(client, ent, f"{base}/extensions", {"version": a["version"], "months": 2, "reason": "资金未到位"})
