@@ -12,6 +12,7 @@ from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
 from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Principal, Role, in_region_scope
+from chalicelib.domain.permits import business_steps
 from chalicelib.domain.records import RecordType
 from chalicelib.domain.stages import KIND_LABELS, StageData, StageKind, StageRecord, may_file, transition
 from chalicelib.services.ports import Page, RegistryRepository
@@ -195,7 +196,11 @@ class ProjectView:
         applications = []
         for app in self.permits.store.for_project(prj_num):
             applications.append(
-                {"application": app.public_view(), "workflow": self.permits.workflow.history(app.application_id)}
+                {
+                    "application": app.public_view(),
+                    "workflow": self.permits.workflow.history(app.application_id),
+                    "steps": business_steps(app),  # the procedure as people name it (申请 … 竣工)
+                }
             )
         return {
             "project": {
