@@ -285,6 +285,22 @@ class Account(BaseModel):
         )
 
 
+def account_draft(after: Account, action: Any, before: Account | None, note: str | None):
+    """The audit entry of an account change: on the account's own trail, with before/after digests (no secrets)."""
+    from chalicelib.domain.audit import AuditDraft
+
+    return AuditDraft(
+        target_type="account",
+        target_id=after.username,
+        action=action,
+        target_region=after.region_code,
+        target_owner=after.uscc,
+        before=before.audit_view() if before else None,
+        after=after.audit_view(),
+        note=note,
+    )
+
+
 def describe_changes(before: Account, after: Account) -> str:
     """A Chinese one-liner of what changed, for the audit note: 角色：县级主管部门→市级主管部门；……"""
     labels = {

@@ -23,6 +23,7 @@ from chalicelib.domain.accounts import (
     AccountState,
     ActivationCode,
     CodeState,
+    account_draft,
     assignable_roles,
     can_see_account,
     check_binding,
@@ -33,7 +34,6 @@ from chalicelib.domain.accounts import (
     new_activation_code,
     normalise_code,
     password_problems,
-    register_failure,
     temporary_password,
     username_problems,
     wait_text,
@@ -348,18 +348,7 @@ class AccountService:
         self.auth.cache.forget(before.username)
         return after
 
-    @staticmethod
-    def _draft(after: Account, action: AuditAction, before: Account | None, note: str | None) -> AuditDraft:
-        return AuditDraft(
-            target_type="account",
-            target_id=after.username,
-            action=action,
-            target_region=after.region_code,
-            target_owner=after.uscc,
-            before=before.audit_view() if before else None,
-            after=after.audit_view(),
-            note=note,
-        )
+    _draft = staticmethod(account_draft)
 
     # ---- lockouts and policy (安全管理员) ---------------------------------------------------------------------
 
@@ -626,26 +615,7 @@ class AccountService:
         return code
 
     def _activation_failed(self, uscc: str, key: str, reason: str, meta: RequestMeta, now: datetime, policy) -> None:
-        w = register_failure(
-            self.store.failures(key),
-            now,
-            limit=policy.lockout_failures,
-            window_minutes=policy.failure_window_minutes,
-            lock_minutes=policy.lockout_minutes,
-        )
-        self.store.put_failures(
-            key, w, expires_at=now + timedelta(minutes=policy.lockout_minutes + policy.failure_window_minutes)
-        )
-        if meta.source_ip:
-            skey = f"IP#{meta.source_ip}"
-            sw = register_failure(
-                self.store.failures(skey),
-                now,
-                limit=policy.source_failures,
-                window_minutes=policy.source_window_minutes,
-                lock_minutes=policy.source_window_minutes,
-            )
-            self.store.put_failures(skey, sw, expires_at=now + timedelta(minutes=policy.source_window_minutes + 1))
+        w = self.auth.count_failure(key, meta, now, policy)
         self.auth.audit.record(
             AuditDraft(
                 target_type="enterprise_account",

@@ -24,7 +24,9 @@ from chalicelib.domain.accounts import (
     Account,
     AccountPolicy,
     AccountState,
+    FailureWindow,
     Pending,
+    account_draft,
     default_policy,
     hash_secret,
     new_totp_secret,
@@ -161,10 +163,9 @@ class AuthService:
                 details={"retry_after_seconds": wait},
             )
 
-    def _failed(self, username: str, reason: str, meta: RequestMeta, now: datetime, policy: AccountPolicy) -> None:
-        """Count the failure (account and source), audit it, and lock when the limit is reached."""
-        anonymous = Principal(subject=f"anonymous:{username}", username=username, role=Role.PUBLIC)
-        key = _account_failure_key(username)
+    def count_failure(self, key: str, meta: RequestMeta, now: datetime, policy: AccountPolicy) -> FailureWindow:
+        """One more failure for `key` (a username, an enterprise's activation) and for the request's source
+        address; each locks when its limit is reached. Returns the key's window."""
         w = register_failure(
             self.accounts.failures(key),
             now,
@@ -184,6 +185,12 @@ class AuthService:
                 lock_minutes=policy.source_window_minutes,
             )
             self.accounts.put_failures(skey, sw, expires_at=now + timedelta(minutes=policy.source_window_minutes + 1))
+        return w
+
+    def _failed(self, username: str, reason: str, meta: RequestMeta, now: datetime, policy: AccountPolicy) -> None:
+        """Count the failure (account and source), audit it, and lock when the limit is reached."""
+        anonymous = Principal(subject=f"anonymous:{username}", username=username, role=Role.PUBLIC)
+        w = self.count_failure(_account_failure_key(username), meta, now, policy)
         self.audit.record(
             AuditDraft(
                 target_type="login",
@@ -470,18 +477,7 @@ class AuthService:
         self.cache.forget(account.username)
         return after
 
-    @staticmethod
-    def _draft(after: Account, action: AuditAction, before: Account | None, note: str | None) -> AuditDraft:
-        return AuditDraft(
-            target_type="account",
-            target_id=after.username,
-            action=action,
-            target_region=after.region_code,
-            target_owner=after.uscc,
-            before=before.audit_view() if before else None,
-            after=after.audit_view(),
-            note=note,
-        )
+    _draft = staticmethod(account_draft)
 
     def _record(self, target: Principal, action: AuditAction, actor: Principal, meta: RequestMeta, note) -> None:
         self.audit.record(
