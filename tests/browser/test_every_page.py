@@ -150,6 +150,13 @@ def test_every_page_speaks_the_officials_language(browser, runtime, who):  # noq
         main = page.locator("main").inner_text()
         name = f"walk-{who}-{re.sub(r'[^a-z0-9]+', '-', path.lower()).strip('-') or 'home'}"
         shot(page, name)
+        if path == "/public":  # the public site's tabs: each one loads its own list
+            for tab in ("注册人员", "工程项目", "诚信记录", "黑名单"):
+                page.click(f".el-tabs__item:has-text('{tab}')")
+                page.wait_for_timeout(200)
+                settled()
+                main += "\n" + page.locator("main").inner_text()
+                shot(page, f"walk-public-tab-{tab}")
         for p in _problems(main):
             problems.append(f"{path}: {p}")
         for f in failed:
