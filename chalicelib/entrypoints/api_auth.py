@@ -11,7 +11,7 @@ from chalicelib.domain.clock import in_beijing
 from chalicelib.domain.fields import RequiredUscc, Uscc
 from chalicelib.domain.identity import ROLE_LABELS, Principal
 from chalicelib.entrypoints.http import Ctx, api_route
-from chalicelib.wiring import get_account_service, get_auth_service
+from chalicelib.wiring import get_account_service, get_account_store, get_auth_service
 
 bp = Blueprint(__name__)
 
@@ -44,7 +44,7 @@ class Me(BaseModel):
 
     @classmethod
     def of(cls, p: Principal) -> Me:
-        account = get_account_service().store.get(p.username)
+        account = get_account_store().get(p.username)
         return cls(
             subject=p.subject,
             username=p.username,
