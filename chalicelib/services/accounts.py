@@ -75,6 +75,13 @@ class IssuedCode:
     has_account: bool
 
 
+def _scope_prefix(region: str) -> str:
+    """The code prefix a region covers: 330000 → 33, 330700 → 3307 (the city and its counties), 330782 itself."""
+    while len(region) > 2 and region.endswith("00"):
+        region = region[:-2]
+    return region
+
+
 def _problems(field: str, problems: list[str], summary: str) -> InvalidInput:
     return InvalidInput(
         summary + "：" + "；".join(problems), details=[{"field": field, "message": p} for p in problems]
@@ -131,7 +138,7 @@ class AccountService:
         else:
             raise Forbidden("只有管理员可以查看账号列表")
         return self.store.list(
-            prefix=prefix.rstrip("0") if region and region.endswith("0000") else prefix,
+            prefix=_scope_prefix(prefix),
             uscc=uscc,
             role=role,
             state=state,

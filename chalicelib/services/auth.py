@@ -25,7 +25,6 @@ from chalicelib.domain.accounts import (
     AccountPolicy,
     AccountState,
     FailureWindow,
-    Pending,
     account_draft,
     default_policy,
     hash_secret,
@@ -494,4 +493,4 @@ class AuthService:
         )
 
 
-__all__ = ["AuthService", "GateCache", "LoginResult", "Pending", "session_id_of"]
+__all__ = ["AuthService", "GateCache", "LoginResult", "session_id_of"]

@@ -435,6 +435,9 @@ def test_a_city_administrator_lists_only_its_own_city(client, login):
     items = body(client.http.get("/accounts?limit=200", headers=headers))["items"]
     assert items and all(a["region_code"].startswith("3307") for a in items)
     assert client.http.get("/accounts?region=3301", headers=headers).status_code == 403
+    # a city's code covers its counties too, for every administrator
+    by_city = body(client.http.get("/accounts?region=330700&limit=200", headers=login("admin")))["items"]
+    assert {a["region_code"] for a in by_city} >= {"330700", "330782"}
 
 
 def test_the_audit_administrator_reads_and_exports_but_decides_nothing(client, login):
