@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+FONT_FILE := vendor/fonts/uming.ttc
 PORT ?= 8000
 MOTO_PORT ?= 5050
 
@@ -18,7 +19,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(FONT_FILE)
+
+## The printed documents' TrueType Song face (Debian's fonts-arphic-uming), embedded in every PDF; `chalice package`
+## ships vendor/ at the root of the Lambda package. Taken from the system if installed, else from Debian's archive.
+$(FONT_FILE):
+	mkdir -p $(dir $(FONT_FILE))
+	if [ -f /usr/share/fonts/truetype/arphic/uming.ttc ]; then cp /usr/share/fonts/truetype/arphic/uming.ttc $@; else \
+		tmp=$$(mktemp -d) && cd $$tmp && { apt-get download -qq fonts-arphic-uming 2>/dev/null \
+			|| { apt-get update -qq && apt-get download -qq fonts-arphic-uming; } \
+			|| { sudo apt-get update -qq && apt-get download -qq fonts-arphic-uming; }; } \
+		&& dpkg-deb -x fonts-arphic-uming_*.deb x && cd - >/dev/null \
+		&& cp $$tmp/x/usr/share/fonts/truetype/arphic/uming.ttc $@ && rm -rf $$tmp; fi
+	test -s $@
 
 ## Re-compile the lock files from requirements.in / requirements-dev.in (every transitive package pinned).
 LOCK_FLAGS := --python-version 3.11 --no-header --quiet

@@ -1,13 +1,19 @@
 """The printable 建筑工程施工许可证 (正本 and 副本), in Chinese, with a QR code pointing at public verification.
 
-Text per domain.md §7.5 (2014 MOHURD sample, content [U] as to layout). reportlab's built-in CID font STSong-Light
-renders Chinese without shipping a font file; segno draws the QR code. Both are imported only when a certificate is
-actually printed.
+Text per domain.md §7.5 (2014 MOHURD sample, content [U] as to layout). The Chinese text is set in a TrueType Song
+face (AR PL UMing CN, Debian's fonts-arphic-uming, Arphic Public License) that reportlab subsets and embeds, so the
+document looks the same in every reader and printer; reportlab cannot embed the CFF-outline Noto CJK fonts. The
+font file is found at `CMSP_FONT_FILE`, beside the deployed package (`fonts/`, put there from `vendor/fonts/` by
+`make package`) or in the checkout's `vendor/fonts/` (`make install`). segno draws the QR code. Both are imported
+only when a document is actually printed.
 """
 
 from __future__ import annotations
 
 import io
+import os
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 NOTES = [
@@ -19,21 +25,47 @@ NOTES = [
 ]
 
 
-FONT = "STSong-Light"
+FONT = "CMSPSong"
+FONT_FILE_NAME = "uming.ttc"
+FONT_SUBFONT = 0  # AR PL UMing CN (the collection also holds HK, TW and TW MBE forms)
+
+
+class FontMissing(RuntimeError):
+    """The document font is not installed: printing refuses rather than emit a PDF whose glyphs a reader substitutes."""
+
+
+def font_file() -> Path:
+    """Where the document font lies: an explicit setting, the deployed package, the checkout, the system."""
+    root = Path(__file__).resolve().parents[2]
+    candidates = [
+        Path(os.environ["CMSP_FONT_FILE"]) if os.environ.get("CMSP_FONT_FILE") else None,
+        root / "fonts" / FONT_FILE_NAME,  # Lambda: vendor/ is unpacked at the package root
+        root / "vendor" / "fonts" / FONT_FILE_NAME,
+        Path("/usr/share/fonts/truetype/arphic") / FONT_FILE_NAME,
+    ]
+    for path in candidates:
+        if path is not None and path.is_file():
+            return path
+    raise FontMissing("证书字体文件 uming.ttc 未安装（执行 make install，或设置 CMSP_FONT_FILE）")
+
+
+@cache
+def _register_font() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    pdfmetrics.registerFont(TTFont(FONT, str(font_file()), subfontIndex=FONT_SUBFONT))
 LEFT = 60  # page margins (points)
 RIGHT_MARGIN = 60
 
 
 def _canvas(title: str):
     from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    _register_font()
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=True)
+    c = canvas.Canvas(buf, pagesize=A4, invariant=True, initialFontName=FONT, initialFontSize=11)
     c.setTitle(title)
     return c, buf, A4
 
@@ -42,6 +74,7 @@ def _lines(text: str, width: float, size: float) -> list[str]:
     """Text broken into lines that fit `width` at `size` (measured, character by character: Chinese has no spaces)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    _register_font()
     out, line = [], ""
     for ch in str(text):
         if stringWidth(line + ch, FONT, size) > width and line:

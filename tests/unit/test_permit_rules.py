@@ -388,6 +388,24 @@ def _layout(pdf: bytes) -> dict[str, tuple[float, ...]]:
     return out
 
 
+def _fonts(pdf: bytes) -> list[tuple[str, bool]]:
+    """(base font, embedded?) of every font on every page: embedded = its descriptor carries the font program."""
+    import io
+
+    from pypdf import PdfReader
+
+    out = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            desc = (descendants[0].get_object() if descendants else font).get("/FontDescriptor")
+            desc = desc.get_object() if desc else {}
+            embedded = any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            out.append((str(font["/BaseFont"]), embedded))
+    return out
+
+
 def test_the_certificate_prints_every_field_of_the_form_and_nothing_overlaps():
     import io
 
@@ -454,6 +472,9 @@ def test_the_certificate_prints_every_field_of_the_form_and_nothing_overlaps():
         reprint=0,
     )
     assert len(PdfReader(io.BytesIO(normal)).pages) == 1  # the usual certificate is one page
+    fonts = _fonts(pdf)
+    assert fonts and all(embedded for _, embedded in fonts), fonts  # every glyph comes with the document
+    assert all("UMing" in name for name, _ in fonts), fonts  # the Song face, subset (no reader substitution)
 
 
 def test_the_incomplete_notice_wraps_its_paragraphs_within_the_margins():
@@ -489,3 +510,4 @@ def test_the_incomplete_notice_wraps_its_paragraphs_within_the_margins():
 
     page.extract_text(visitor_text=visitor)
     assert widths and max(widths) < float(page.mediabox.width) - 60  # no line starts beyond the right margin
+    assert all(embedded for _, embedded in _fonts(pdf))
