@@ -55,6 +55,8 @@ def _register_font() -> None:
     from reportlab.pdfbase.ttfonts import TTFont
 
     pdfmetrics.registerFont(TTFont(FONT, str(font_file()), subfontIndex=FONT_SUBFONT))
+
+
 LEFT = 60  # page margins (points)
 RIGHT_MARGIN = 60
 
