@@ -84,6 +84,12 @@ class ContractFiling(BaseModel):
     contractor_name: str | None = Field(default=None, max_length=200, description="承包单位名称（未入库时填写）")
     union_uscc: Uscc = Field(default=None, description="联合体承包单位")
     union_name: str | None = Field(default=None, max_length=200, description="联合体承包单位名称")
+    leader_name: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=50,
+        description="承包单位项目负责人（勘察、设计合同：印在施工许可证上的勘察/设计单位项目负责人）",
+    )
 
 
 class DrawingReview(BaseModel):

@@ -360,17 +360,18 @@ class PermitService:
             else None,
         }
 
-    def _contract_parties(self, app: PermitApplication) -> tuple[str | None, str | None]:
-        """勘察单位 and 设计单位 by name, from the project's confirmed contract filings."""
+    def _contract_parties(self, app: PermitApplication) -> dict[str, tuple[str | None, str | None]]:
+        """勘察单位 and 设计单位 (name, project leader) from the project's confirmed contract filings, first filed first."""
         from chalicelib.domain.stages import ContractFiling, StageState
 
-        names = {"survey": None, "design": None}
+        parties: dict[str, tuple[str | None, str | None]] = {"survey": (None, None), "design": (None, None)}
         for st in self.stages.for_project(app.prj_num) if self.stages is not None else []:
             d = st.data
-            if st.state == StageState.CONFIRMED and isinstance(d, ContractFiling) and d.contract_type in names:
+            first = isinstance(d, ContractFiling) and d.contract_type in parties and parties[d.contract_type][0] is None
+            if st.state == StageState.CONFIRMED and first:
                 ent = self.registry.get(RecordType.ENTERPRISE, (d.contractor_uscc,))
-                names[d.contract_type] = names[d.contract_type] or getattr(ent, "name", None) or d.contractor_name
-        return names["survey"], names["design"]
+                parties[d.contract_type] = (getattr(ent, "name", None) or d.contractor_name, d.leader_name)
+        return parties
 
     def _check(self, app: PermitApplication, token: str, meta: RequestMeta) -> None:
         today = self._today()
@@ -571,7 +572,7 @@ class PermitDocuments:
         r = self.s._records(app)
         project, construction, manager = r["project"], r["construction"], r["manager"]
         supervision, chief = r["supervision"], r["chief"]
-        survey, design = self.s._contract_parties(app)
+        parties = self.s._contract_parties(app)
         period = (
             f"{_cn_day(app.contract_start)}至{_cn_day(app.contract_end)}"
             if app.contract_start and app.contract_end
@@ -589,11 +590,10 @@ class PermitDocuments:
             "project_manager": getattr(manager, "name", None),
             "supervision_unit": getattr(supervision, "name", None),
             "chief_engineer": getattr(chief, "name", None),
-            "survey_unit": survey,
-            "design_unit": design,
-            # the contract filings do not carry the survey's and design's project leaders yet: printed as —
-            "survey_leader": None,
-            "design_leader": None,
+            "survey_unit": parties["survey"][0],
+            "survey_leader": parties["survey"][1],
+            "design_unit": parties["design"][0],
+            "design_leader": parties["design"][1],
             "contract_period": period,
             "remarks": app.remarks,
             "issuer": authority_name(app.region_code),

@@ -127,6 +127,9 @@ def permits(client, platform, login, monkeypatch):
     return {"people": people, "projects": projects, "poller": poller}
 
 
+LEADERS = {"survey": "陈勘", "design": "林设"}  # the survey's and design's project leaders, printed on the permit
+
+
 def stage_payloads(prj):
     contracts = [
         {
@@ -138,6 +141,7 @@ def stage_payloads(prj):
             "contract_date": "2026-01-10",
             "employer_uscc": USCC_YIWU,
             "contractor_uscc": USCC_YIWU,
+            **({"leader_name": LEADERS[ctype]} if ctype in LEADERS else {}),
         }
         for i, ctype in enumerate(("survey", "design", "construction"), start=1)
     ]
@@ -368,6 +372,8 @@ def test_certificate_print_verification_and_completion(client, platform, login, 
     assert permit_no in text and "义乌市某小区1期工程" in text and "建筑工程施工许可证" in text
     # the issuing authority by its name, never a region code (data/authorities.json)
     assert "发证机关：义乌市住房和城乡建设局" in text and "330782住房" not in text
+    flat = "".join(text.split())
+    assert "勘察单位项目负责人陈勘" in flat and "设计单位项目负责人林设" in flat  # from the contract filings
     again = body(client.http.get(f"/permit-applications/{app_id}/certificate?copy=副本", headers=ent))
     assert again["reprint"] is True
     assert "补打" in PdfReader(io.BytesIO(requests.get(again["url"], timeout=10).content)).pages[0].extract_text()
