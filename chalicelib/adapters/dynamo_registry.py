@@ -147,13 +147,19 @@ class DynamoRegistryRepository:
         extras: Extras | None = None,
     ) -> AuditEntry:
         put = put_versioned(self.table, to_record_item(record), expected_version)
-        writes = [put, *(review_items.extra_writes(self.table, record, extras) if extras else [])]
+        writes = [
+            put,
+            *review_items.search_index_writes(self.table, record, draft.before),
+            *(review_items.extra_writes(self.table, record, extras) if extras else []),
+        ]
         return self.audit.commit(writes, draft, actor, meta)
 
     def create(self, record: RecordBase, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> AuditEntry:
         put = put_new(self.table, to_record_item(record))
         try:
-            return self.audit.commit([put], draft, actor, meta)
+            return self.audit.commit(
+                [put, *review_items.search_index_writes(self.table, record, None)], draft, actor, meta
+            )
         except ConditionFailed:
             raise Conflict("该记录已存在") from None
 
@@ -347,6 +353,11 @@ class DynamoRegistryRepository:
 
     def insert_batch(self, records: list[RecordBase]) -> None:
         items = [{"PutRequest": {"Item": to_item(to_record_item(r))}} for r in records]
+        for r in records:  # new records: the search entries of those that arrive confirmed (same mechanism as save)
+            items.extend(
+                {"PutRequest": {"Item": w["Put"]["Item"]}}
+                for w in review_items.search_index_writes(self.table, r, None)
+            )
         for i in range(0, len(items), BATCH_WRITE_MAX):
             pending = items[i : i + BATCH_WRITE_MAX]
             attempt = 0

@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib.adapters.dynamo_codec import model_data, put_new, put_versioned, to_item, to_value
 from chalicelib.domain import identifiers
 from chalicelib.domain.credit import CreditRecord
+from chalicelib.domain.records import RecordState
 from chalicelib.domain.registry_base import RecordBase
 from chalicelib.domain.review import RequestState, SupplementRequest
 from chalicelib.services.ports import Extras, QueueQuery
@@ -66,24 +67,44 @@ def bigrams(text: str | None) -> list[str]:
 def name_index_items(record: RecordBase) -> list[dict[str, Any]]:
     """Public search entries of a confirmed record: one per name bigram (and per qualification code)."""
     _, _, rid = _record_keys(record)
-    t = _TYPE[record.RECORD_TYPE.value]
-    name = getattr(record, "name", None)
-    base = {"entity": "name_index", "record_id": rid, "name": name, "region_code": record.region_code}
+    return index_entries(record.RECORD_TYPE.value, rid, record.data(), record.region_code)
+
+
+def index_entries(record_type: str, rid: str, data: dict[str, Any], region: str | None) -> list[dict[str, Any]]:
+    """The search entries of a record's business data (a dict: a stored record or an audit draft's `before`)."""
+    t = _TYPE[record_type]
+    name = data.get("name")
+    base: dict[str, Any] = {"entity": "name_index", "record_id": rid, "name": name, "region_code": region}
     if t == "PER":
-        base["reg_types"] = sorted({r.reg_type for r in getattr(record, "registrations", []) if r.reg_type})
+        base["reg_types"] = sorted({r.get("reg_type") for r in data.get("registrations") or [] if r.get("reg_type")})
     if t == "ENT":
-        base["quals"] = sorted({i.code for q in getattr(record, "qualifications", []) for i in q.items if i.code})
+        base["quals"] = sorted(
+            {i.get("code") for q in data.get("qualifications") or [] for i in q.get("items") or [] if i.get("code")}
+        )
     items = [{**base, "pk": f"NG#{t}#{g}", "sk": rid} for g in bigrams(name)]
     for code in base.get("quals", []):
         items.append({**base, "pk": f"QUAL#{code}", "sk": rid})
     return items
 
 
-def name_index_writes(table: str, record: RecordBase, *, remove: bool) -> list[dict[str, Any]]:
-    items = name_index_items(record)
-    if remove:
-        return [{"Delete": {"TableName": table, "Key": {"pk": {"S": i["pk"]}, "sk": {"S": i["sk"]}}}} for i in items]
-    return [{"Put": {"TableName": table, "Item": to_item(i)}} for i in items]
+def search_index_writes(table: str, record: RecordBase, before: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The public search entries follow the record's state, whatever wrote it (review, import, portal, national pull,
+    demo seed): a record that is CONFIRMED (入库) is searchable by its current name and qualifications, and the
+    entries of the version before it (`before`: the audit draft's state and data) that no longer hold are removed.
+    One mechanism, in the same transaction as the record."""
+    _, _, rid = _record_keys(record)
+    after = name_index_items(record) if record.state == RecordState.CONFIRMED else []
+    previous: list[dict[str, Any]] = []
+    if before and before.get("state") == RecordState.CONFIRMED.value:
+        previous = index_entries(record.RECORD_TYPE.value, rid, before, before.get("region_code"))
+    keep = {(i["pk"], i["sk"]) for i in after}
+    writes = [
+        {"Delete": {"TableName": table, "Key": {"pk": {"S": i["pk"]}, "sk": {"S": i["sk"]}}}}
+        for i in previous
+        if (i["pk"], i["sk"]) not in keep
+    ]
+    writes += [{"Put": {"TableName": table, "Item": to_item(i)}} for i in after]
+    return writes
 
 
 def request_item(r: SupplementRequest) -> dict[str, Any]:
@@ -118,10 +139,6 @@ def extra_writes(table: str, record: RecordBase, extras: Extras) -> list[dict[st
         writes.append(put_new(table, credit_item(extras.credit)))
     if extras.request is not None:
         writes.append(request_write(table, extras.request, extras.request_expected_version))
-    if extras.unpublish is not None:
-        writes.extend(name_index_writes(table, extras.unpublish, remove=True))
-    if extras.publish:
-        writes.extend(name_index_writes(table, record, remove=False))
     if (extras.sla_delta or extras.decided) and record.region_code:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}

@@ -175,6 +175,13 @@ def stat_change(
     return pk, sk, entity, data
 
 
+def _record_id(data: dict) -> str:
+    """The search entries' sort key: the record key joined by # (person key#employer, else the record's number)."""
+    if data["entity"] == "person":
+        return f"{data['person_key']}#{data['employer_uscc']}"
+    return data["uscc"] if data["entity"] == "enterprise" else data["prj_num"]
+
+
 class DynamoRecordScan:
     """Whole-table reads for the consistency check (maintenance only: the request paths never Scan)."""
 
@@ -191,6 +198,22 @@ class DynamoRecordScan:
             change = stat_change({"pk": raw.get("pk", {}), "sk": raw.get("sk", {})}, raw)
             if change is not None and change[2] is not None:
                 yield change[2], change[3]
+
+    def search_entries_expected(self) -> set[tuple[str, str]]:
+        from chalicelib.adapters.dynamo_review_items import index_entries
+
+        out: set[tuple[str, str]] = set()
+        for raw in self._items():
+            data = from_item(raw)
+            if data.get("entity") in ("enterprise", "person", "project") and data.get("state") == "CONFIRMED":
+                rid = _record_id(data)
+                out |= {(e["pk"], e["sk"]) for e in index_entries(data["entity"], rid, data, data.get("region_code"))}
+        return out
+
+    def search_entries_stored(self) -> set[tuple[str, str]]:
+        return {
+            (raw["pk"]["S"], raw["sk"]["S"]) for raw in self._items() if raw.get("entity", {}).get("S") == "name_index"
+        }
 
     def state_counters(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -215,6 +215,11 @@ def id_card_types() -> CodeTable:
     return load_table("id_card_types")
 
 
+def sexes() -> CodeTable:
+    """性别 TBSexDic, per GB/T 2261.1 (§2.3)."""
+    return load_table("sexes")
+
+
 def economic_types() -> CodeTable:
     """企业登记注册类型 (市场监管 free text, §3.8) [U]."""
     return load_table("economic_types")

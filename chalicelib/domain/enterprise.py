@@ -13,13 +13,16 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from chalicelib.domain import identifiers
 from chalicelib.domain.fields import (
+    ENTERPRISE_RULES,
     Amount,
     BusinessRegNo,
     CnDate,
     EconomicType,
+    Email,
     IdCardType,
     IdDocumentNo,
     PastDate,
+    Phone,
     QualificationCertNo,
     QualificationCode,
     QualificationType,
@@ -28,7 +31,7 @@ from chalicelib.domain.fields import (
     Uscc,
     YesNo,
     ZhejiangCounty,
-    identity_problems,
+    cross_problems,
 )
 from chalicelib.domain.records import RecordType
 from chalicelib.domain.registry_base import Part, RecordBase, input_date, input_warn, nat
@@ -114,10 +117,10 @@ class Enterprise(RecordBase):
     )
     established_on: PastDate = Field(default=None, title="成立日期")
     contact_person: Text = Field(default=None, title="联系人", json_schema_extra=nat("TBCorpBasicInfo.LinkMan"))
-    contact_phone: Text = Field(
+    contact_phone: Phone = Field(
         default=None, title="联系电话", json_schema_extra=nat("TBCorpBasicInfo.LinkPhone", pii=True)
     )
-    email: Text = Field(default=None, title="电子邮箱")
+    email: Email = Field(default=None, title="电子邮箱")
     qualifications: list[QualificationCert] = Field(default_factory=list, title="资质证书")
     safety_licence: SafetyLicence | None = Field(default=None, title="安全生产许可证")
 
@@ -125,9 +128,11 @@ class Enterprise(RecordBase):
     def record_id(self) -> str:
         return self.uscc
 
+    CROSS_RULES: ClassVar = ENTERPRISE_RULES
+
     @model_validator(mode="after")
     def _legal_rep_id_fits(self) -> Enterprise:
-        problems = identity_problems(self.legal_rep_id_type, self.legal_rep_id_no, label="法定代表人证件号码")
+        problems = [m for _, m in cross_problems(ENTERPRISE_RULES, self.__dict__)]
         if problems:
             raise ValueError("；".join(problems))
         return self

@@ -138,7 +138,57 @@ def parse_amount(value: Any) -> Any:
         raise ValueError(f"“{value}”不是有效数字") from None
     if not amount.is_finite():
         raise ValueError(f"“{value}”不是有效数字")
+    if amount < 0:
+        raise ValueError(f"“{value}”不能为负数")
     return amount
+
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# 固定电话: 区号 (3 digits 010/02x, else 4 digits) + a 7-8 digit number not starting with 0/1, optional 分机号;
+# without 区号, the local number alone.
+_FIXED_LINE = re.compile(r"^\(?(0[12]\d|0[3-9]\d{2})\)?-?([2-9]\d{6,7})(?:(?:-|转)(\d{1,6}))?$")
+_LOCAL_LINE = re.compile(r"^([2-9]\d{6,7})(?:(?:-|转)(\d{1,6}))?$")
+
+
+def _phone_text(value: str) -> str:
+    text = "".join(unicodedata.normalize("NFKC", value).split())
+    return re.sub(r"^\+?86-?(?=1\d{10}$)", "", text)  # +86 13805790000
+
+
+def _mobile(value: str | None) -> str | None:
+    """手机号码: 11 digits starting 13-19 (spaces, hyphens and a +86 prefix are dropped)."""
+    if value is None:
+        return None
+    text = _phone_text(value).replace("-", "")
+    if not _MOBILE.match(text):
+        raise ValueError(f"手机号码“{value}”格式不正确（应为11位手机号，如13805790000）")
+    return text
+
+
+def _phone(value: str | None) -> str | None:
+    """联系电话: a mobile number or a fixed line (0579-85123456, (0579)85123456, 057985123456, 0579-85123456-801)."""
+    if value is None:
+        return None
+    text = _phone_text(value)
+    if _MOBILE.match(compact := text.replace("-", "")):
+        return compact
+    if m := _FIXED_LINE.match(text):
+        return f"{m[1]}-{m[2]}" + (f"-{m[3]}" if m[3] else "")
+    if m := _LOCAL_LINE.match(text):
+        return m[1] + (f"-{m[2]}" if m[2] else "")
+    raise ValueError(f"联系电话“{value}”格式不正确（手机号为11位；固定电话含区号，如0579-85123456）")
+
+
+def _email(value: str | None) -> str | None:
+    """电子邮箱: syntax checked by email-validator (no DNS lookup); the domain is stored in lower case."""
+    if value is None:
+        return None
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValueError(f"电子邮箱“{value}”格式不正确（如 name@example.com）") from None
 
 
 _TRUE = {"是", "y", "yes", "true", "1", "主项", "√"}
@@ -284,7 +334,10 @@ QualificationCertNo = Annotated[str | None, Blank, _checked(identifiers.check_qu
 SafetyLicenceNo = Annotated[str | None, Blank, _checked(identifiers.check_safety_licence_no)]
 CnDate = Annotated[date | None, BeforeValidator(parse_cn_date)]
 PastDate = Annotated[date | None, BeforeValidator(parse_cn_date), AfterValidator(_not_future)]
-Amount = Annotated[Decimal | None, BeforeValidator(parse_amount)]
+Amount = Annotated[Decimal | None, BeforeValidator(parse_amount)]  # 金额、面积: a number, never negative
+Phone = Annotated[str | None, Blank, AfterValidator(_phone)]
+Mobile = Annotated[str | None, Blank, AfterValidator(_mobile)]
+Email = Annotated[str | None, Blank, AfterValidator(_email)]
 YesNo = Annotated[bool | None, BeforeValidator(parse_bool)]
 
 QualificationCode = Annotated[str | None, Blank, _in_table(codetables.qualification_codes, "资质代码")]
@@ -297,6 +350,7 @@ ProjectNature = Annotated[str | None, Blank, _in_table(codetables.project_nature
 ProjectUse = Annotated[str | None, Blank, _in_table(codetables.project_uses, "工程用途")]
 ApprovalLevel = Annotated[str | None, Blank, _in_table(codetables.approval_levels, "立项级别")]
 IdCardType = Annotated[str | None, Blank, _in_table(codetables.id_card_types, "证件类型")]
+Sex = Annotated[str | None, Blank, _in_table(codetables.sexes, "性别")]
 EconomicType = Annotated[str | None, Blank, _in_table(codetables.economic_types, "企业登记注册类型")]
 
 
@@ -304,6 +358,48 @@ EconomicType = Annotated[str | None, Blank, _in_table(codetables.economic_types,
 
 ID_CARD_TYPE = "1"  # 居民身份证 (TBIDCardTypeDic)
 _SEX_NAMES = {"1": "男", "2": "女"}
+
+
+def filled_from_id(id_type: str | None, id_no: str | None, sex: str | None, birth: date | None):
+    """(sex, birth date) with what a valid 居民身份证 number states filled in where they are absent."""
+    if (id_type or ID_CARD_TYPE) != ID_CARD_TYPE or not id_no or not _ID_CARD_SHAPE.match(id_no):
+        return sex, birth
+    check = identifiers.check_id_card(id_no)
+    if not check.ok:
+        return sex, birth
+    number = check.value or id_no
+    stated_sex = "1" if int(number[16]) % 2 else "2"
+    return sex or stated_sex, birth or date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+# Cross-field rules per aggregate: (the fields a rule reads, the field its message belongs to, the rule).
+# The aggregates' model validators run them, and so does `registry_base.validate_input` on the fields that are
+# valid on their own when others are not, so a row, a PATCH body or a form reports every problem at once.
+CrossRule = tuple[tuple[str, ...], str, Callable[[dict[str, Any]], list[str]]]
+
+PERSON_RULES: tuple[CrossRule, ...] = (
+    (
+        ("id_type", "id_no", "sex", "birth_date"),
+        "id_no",
+        lambda v: identity_problems(v.get("id_type"), v.get("id_no"), sex=v.get("sex"), birth_date=v.get("birth_date")),
+    ),
+)
+ENTERPRISE_RULES: tuple[CrossRule, ...] = (
+    (
+        ("legal_rep_id_type", "legal_rep_id_no"),
+        "legal_rep_id_no",
+        lambda v: identity_problems(v.get("legal_rep_id_type"), v.get("legal_rep_id_no"), label="法定代表人证件号码"),
+    ),
+)
+
+
+def cross_problems(rules: tuple[CrossRule, ...], values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, message) of every rule broken by `values` (rules whose fields are not all in `values` are skipped)."""
+    out: list[tuple[str, str]] = []
+    for needs, field_name, rule in rules:
+        if all(n in values for n in needs):
+            out.extend((field_name, m) for m in rule(values))
+    return out
 
 
 def identity_problems(

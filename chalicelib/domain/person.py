@@ -16,16 +16,20 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from chalicelib.domain.fields import (
+    PERSON_RULES,
     CnDate,
     IdCardType,
+    Mobile,
     PastDate,
     RegistrationType,
     RequiredIdDocumentNo,
     SafetyCertType,
+    Sex,
     Specialty,
     Text,
     Uscc,
-    identity_problems,
+    cross_problems,
+    filled_from_id,
 )
 from chalicelib.domain.records import RecordType
 from chalicelib.domain.registry_base import Part, RecordBase, nat
@@ -78,7 +82,7 @@ class RegisteredPerson(RecordBase):
         default=None, title="注册单位名称", json_schema_extra=nat("TBRegPersonRegInfo.CorpName")
     )
     name: Text = Field(default=None, title="姓名", json_schema_extra=nat("TBRegPersonRegInfo.PersonName"))
-    sex: Text = Field(default=None, title="性别", json_schema_extra=nat("TBRegPersonRegInfo.SexNum"))
+    sex: Sex = Field(default=None, title="性别", json_schema_extra=nat("TBRegPersonRegInfo.SexNum"))
     id_type: IdCardType = Field(
         default="1", title="证件类型", json_schema_extra=nat("TBRegPersonRegInfo.IDCardTypeNum")
     )
@@ -87,7 +91,7 @@ class RegisteredPerson(RecordBase):
     )
     birth_date: CnDate = Field(default=None, title="出生日期", json_schema_extra=nat("TBRegPersonRegInfo.Birthday"))
     education: Text = Field(default=None, title="学历", json_schema_extra=nat("TBRegPersonRegInfo.EduLevelNum"))
-    mobile: Text = Field(default=None, title="手机号码", json_schema_extra={"pii": True})
+    mobile: Mobile = Field(default=None, title="手机号码", json_schema_extra={"pii": True})
     registrations: list[Registration] = Field(default_factory=list, title="执业注册")
     safety_certs: list[SafetyCert] = Field(default_factory=list, title="安全生产考核合格证书")
 
@@ -95,12 +99,16 @@ class RegisteredPerson(RecordBase):
     def record_id(self) -> str:
         return f"{self.person_key}/{self.employer_uscc}"
 
+    CROSS_RULES: ClassVar = PERSON_RULES
+
     @model_validator(mode="after")
     def _identity_fits(self) -> RegisteredPerson:
-        """证件类型 / 证件号码 / 性别 / 出生日期 agree (a 居民身份证 number states birth date and sex)."""
-        problems = identity_problems(self.id_type, self.id_no, sex=self.sex, birth_date=self.birth_date)
+        """证件类型 / 证件号码 / 性别 / 出生日期 agree (a 居民身份证 number states birth date and sex, which fill
+        them in when they are absent — whichever way the record came in)."""
+        problems = [m for _, m in cross_problems(PERSON_RULES, self.__dict__)]
         if problems:
             raise ValueError("；".join(problems))
+        self.sex, self.birth_date = filled_from_id(self.id_type, self.id_no, self.sex, self.birth_date)
         return self
 
 

@@ -8,11 +8,12 @@ Field names are English; each field's `national` entry names the table and colum
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from functools import cache
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from chalicelib.domain.fields import Uscc
+from chalicelib.domain.fields import Uscc, cross_problems
 from chalicelib.domain.records import EDITABLE_STATES, Provenance, RecordState, RecordType
 from chalicelib.domain.review import ReviewInfo, SlaClock
 
@@ -73,13 +74,97 @@ class RecordBase(BaseModel):
         return self.model_dump(mode="json", exclude=set(self.META_FIELDS))
 
 
+class RecordInvalid(ValueError):
+    """Input that fails validation: every problem at once, each as {field (path), label (中文), message}."""
+
+    def __init__(self, problems: list[dict[str, str]]):
+        super().__init__("；".join(f"{p['label']}：{p['message']}" if p["label"] else p["message"] for p in problems))
+        self.problems = problems
+
+
+_MESSAGES = {
+    "missing": "必填项不能为空",
+    "extra_forbidden": "不是该记录的字段",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "literal_error": "取值不在允许范围内",
+    "greater_than_equal": "不能为负数",
+    "decimal_parsing": "不是有效数字",
+    "decimal_type": "不是有效数字",
+    "date_from_datetime_parsing": "不是有效日期",
+    "date_parsing": "不是有效日期",
+    "date_type": "不是有效日期",
+    "int_parsing": "不是有效整数",
+    "bool_parsing": "应为“是”或“否”",
+    "dict_type": "格式不正确",
+    "model_type": "格式不正确",
+}
+
+
+def input_message(err: dict[str, Any]) -> str:
+    """A pydantic error in the platform's words (the validators' own Chinese reasons, else a fixed phrase)."""
+    if err.get("type") == "value_error":
+        return str(err.get("msg", "")).removeprefix("Value error, ")
+    if err.get("type") == "missing" or (
+        err.get("type") in ("string_type", "none_required") and err.get("input") is None
+    ):
+        return "必填项不能为空"
+    return _MESSAGES.get(err.get("type", ""), "格式不正确")
+
+
+def input_problem(field_path: str, message: str) -> dict[str, str]:
+    from chalicelib.domain.labels import field_path_label
+
+    return {"field": field_path, "label": field_path_label(field_path) if field_path else "", "message": message}
+
+
+@cache
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
+    f = model.model_fields[name]
+    return TypeAdapter(Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation)
+
+
 def validate_input(model: type[RecordBase], data: dict[str, Any], *, as_of: date) -> tuple[RecordBase, list[str]]:
     """Validate a record that comes in (import row, portal form, PATCH, filing) — the one way every input path
     validates, so a value gets the same verdict whichever way it arrives. `as_of` is the data's own date for the
-    rules that depend on it (a region code in force that day); warnings come back as "label：message"."""
+    rules that depend on it (a region code in force that day); warnings come back as "label：message".
+
+    Raises `RecordInvalid` with every problem: the fields' own errors and, where the fields a cross-field rule
+    reads are valid on their own, that rule's verdict too (pydantic skips model validators once a field fails)."""
     warnings: list[tuple[str, str]] = []
-    record = model.model_validate(data, context={"as_of": as_of, "warnings": warnings})
+    context = {"as_of": as_of, "warnings": warnings}
+    try:
+        record = model.model_validate(data, context=context)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        field_errors = [e for e in errors if e["loc"]]
+        problems = [input_problem(".".join(str(x) for x in e["loc"]), input_message(e)) for e in field_errors]
+        # The cross-field rules on the fields valid on their own, each blamed on its field: they did not run when a
+        # field failed, and when they did (a model-level error) their message carries no field.
+        cross = _partial_cross_problems(model, data, field_errors, context)
+        problems.extend(input_problem(f, m) for f, m in cross)
+        said = "；".join(m for _, m in cross)
+        for e in errors:
+            if not e["loc"] and input_message(e) != said:  # another model rule (a region not in force ...)
+                problems.append(input_problem("", input_message(e)))
+        raise RecordInvalid(problems) from None
     return record, [m for _, m in warnings]
+
+
+def _partial_cross_problems(model: type[RecordBase], data: dict[str, Any], errors: list, context: dict):
+    rules = getattr(model, "CROSS_RULES", ())
+    failed = {str(e["loc"][0]) for e in errors}
+    values: dict[str, Any] = {}
+    for needs, _, _ in rules:
+        for name in needs:
+            if name in failed or name in values or name not in model.model_fields:
+                continue
+            given = data[name] if name in data else model.model_fields[name].get_default(call_default_factory=True)
+            try:
+                values[name] = _field_adapter(model, name).validate_python(given, context=context)
+            except ValidationError:
+                failed.add(name)
+    return cross_problems(rules, values)
 
 
 def input_date(info: Any) -> date | None:

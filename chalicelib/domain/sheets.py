@@ -13,18 +13,24 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
-from chalicelib.domain import identifiers
 from chalicelib.domain.enterprise import Enterprise, QualificationCert, QualificationItem, SafetyLicence
-from chalicelib.domain.fields import Blank, blank_sentinels
+from chalicelib.domain.fields import (
+    ID_CARD_TYPE,
+    PERSON_RULES,
+    Blank,
+    blank_sentinels,
+    cross_problems,
+    filled_from_id,
+)
 from chalicelib.domain.person import RegisteredPerson, Registration, SafetyCert
 from chalicelib.domain.project import Project
 from chalicelib.domain.records import RecordType
+from chalicelib.domain.registry_base import input_message
 
 
 @dataclass(frozen=True)
@@ -449,9 +455,15 @@ def _validate_rows(spec: SheetSpec, header_row: list[str], rows: Iterable[tuple[
             try:
                 parsed = validate(raw, context={"warnings": warnings})
             except ValidationError as exc:
-                for err in exc.errors(include_url=False):
+                errors = exc.errors(include_url=False)
+                for err in errors:
                     header = str(err["loc"][0]) if err.get("loc") else ""
                     issues.append(RowIssue(spec.name, number, header, _show(raw.get(header, "")), _reason(err)))
+                # every problem of the row at once: the cross-field rules on the cells that are valid on their own
+                failed = {str(e["loc"][0]) for e in errors if e.get("loc")}
+                for path, message in _cross_on_valid_cells(spec, raw, failed, header_by_field):
+                    header = header_by_field.get(path, "")
+                    issues.append(RowIssue(spec.name, number, header, _show(raw.get(header, "")), message))
                 continue
             fields = parsed.__dict__
             values = {path: fields[fname] for fname, path in paths}
@@ -582,32 +594,45 @@ def _validate_child(spec: SheetSpec, header_row: list[str], chunk: list, sender:
 
 
 def _check_identity(values: dict[str, Any], warnings: list[tuple[str, str]]) -> str | None:
-    """ID numbers of 居民身份证 (type 1, the default) are checked and normalised (15 -> 18 digits); the birth date
-    and sex follow from the number when the sheet leaves them empty."""
-    id_type = values.get("id_type") or "1"
-    values["id_type"] = id_type
-    id_no = values.get("id_no")
-    if id_type != "1":
-        return None if id_no else "证件号码不能为空"
-    check = identifiers.check_id_card(id_no)
-    if not check.ok:
-        return "；".join(check.errors)
-    values["id_no"] = check.value
-    if check.warnings:
-        warnings.extend(("id_no", w) for w in check.warnings)
-    number = check.value or ""
-    birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))  # valid: check_id_card said so
-    if values.get("birth_date") is None:
-        values["birth_date"] = birth
-    elif birth is not None and values["birth_date"] != birth:
-        return f"出生日期{values['birth_date']}与身份证号中的{birth}不一致"
-    sex = "1" if int(number[16]) % 2 else "2"
-    if values.get("sex") in (None, "男", "女", "1", "2"):
-        given = {"男": "1", "女": "2"}.get(values.get("sex") or "", values.get("sex"))
-        if given is not None and sex is not None and given != sex:
-            return "性别与身份证号不一致"
-        values["sex"] = sex or given
+    """The person rules of every input path (`fields.PERSON_RULES`: 证件类型/号码/性别/出生日期 agree); the birth
+    date and sex follow from a 居民身份证 number when the sheet leaves them empty."""
+    values["id_type"] = values.get("id_type") or ID_CARD_TYPE
+    if not values.get("id_no"):
+        return "证件号码不能为空"
+    problems = cross_problems(PERSON_RULES, values)
+    if problems:
+        return "；".join(m for _, m in problems)
+    values["sex"], values["birth_date"] = filled_from_id(
+        values["id_type"], values["id_no"], values.get("sex"), values.get("birth_date")
+    )
     return None
+
+
+def _cross_on_valid_cells(
+    spec: SheetSpec, raw: dict[str, Any], failed_headers: set[str], header_by_field: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(column path, message) of the aggregate's cross-field rules, judged on the row's cells that are valid alone."""
+    model = AGGREGATES[spec.record_type]
+    rules = getattr(model, "CROSS_RULES", ())
+    values: dict[str, Any] = {}
+    for needs, _, _ in rules:
+        for path in needs:
+            header = header_by_field.get(path)
+            if path in values or header is None or header in failed_headers or path not in model.model_fields:
+                continue
+            try:
+                values[path] = _aggregate_field(model, path).validate_python(raw.get(header))
+            except ValidationError:
+                failed_headers = failed_headers | {header}
+    if spec.record_type == RecordType.PERSON and "id_type" in values:
+        values["id_type"] = values["id_type"] or ID_CARD_TYPE
+    return cross_problems(rules, values)
+
+
+@cache
+def _aggregate_field(model: type[BaseModel], name: str) -> TypeAdapter:
+    f = model.model_fields[name]
+    return TypeAdapter(Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation)
 
 
 def _show(value: Any) -> str:
@@ -616,25 +641,8 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-_MESSAGES = {
-    "missing": "必填项不能为空",
-    "extra_forbidden": "模板中没有此列",
-    "string_type": "应为文本",
-    "list_type": "应为列表",
-    "literal_error": "取值不在允许范围内",
-    "greater_than_equal": "不能为负数",
-    "decimal_parsing": "不是有效数字",
-}
-
-
 def _reason(err: dict[str, Any]) -> str:
-    if err.get("type") == "value_error":
-        return str(err.get("msg", "")).removeprefix("Value error, ")
-    if err.get("type") == "missing" or (
-        err.get("type") in ("string_type", "none_required") and err.get("input") is None
-    ):
-        return "必填项不能为空"
-    return _MESSAGES.get(err.get("type", ""), str(err.get("msg", "")))
+    return "模板中没有此列" if err.get("type") == "extra_forbidden" else input_message(err)
 
 
 # ---- assembling rows into aggregates -------------------------------------------------------------------------

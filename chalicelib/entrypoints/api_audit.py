@@ -85,6 +85,19 @@ def target_trail(ctx: Ctx, target_type: str, target_id: str) -> AuditTrail:
 
 @api_route(
     bp,
+    "/audit/targets/{target_type}/{target_id}/{target_part}",
+    summary="对象的操作留痕（两段标识，如注册人员：人员标识/注册单位代码）",
+    tags=["操作留痕"],
+    roles=AUDIT_READERS,
+    response=AuditTrail,
+)
+def target_trail_two_part(ctx: Ctx, target_type: str, target_id: str, target_part: str) -> AuditTrail:
+    entries = get_audit_query_service().target_trail(ctx.user, target_type, f"{target_id}/{target_part}")
+    return AuditTrail(items=_views(entries))
+
+
+@api_route(
+    bp,
     "/audit/targets/{target_type}/{target_id}/verify",
     summary="校验对象留痕的哈希链",
     tags=["操作留痕"],
@@ -93,6 +106,18 @@ def target_trail(ctx: Ctx, target_type: str, target_id: str) -> AuditTrail:
 )
 def verify_target(ctx: Ctx, target_type: str, target_id: str) -> ChainReport:
     return get_audit_query_service().verify_target(ctx.user, target_type, target_id)
+
+
+@api_route(
+    bp,
+    "/audit/targets/{target_type}/{target_id}/{target_part}/verify",
+    summary="校验对象留痕的哈希链（两段标识）",
+    tags=["操作留痕"],
+    roles=AUDIT_READERS,
+    response=ChainReport,
+)
+def verify_target_two_part(ctx: Ctx, target_type: str, target_id: str, target_part: str) -> ChainReport:
+    return get_audit_query_service().verify_target(ctx.user, target_type, f"{target_id}/{target_part}")
 
 
 @api_route(

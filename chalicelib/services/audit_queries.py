@@ -49,6 +49,7 @@ class AuditQueryService:
 
     def target_trail(self, p: Principal, target_type: str, target_id: str) -> list[AuditEntry]:
         self._require_official(p)
+        target_id = canonical_target_id(target_type, target_id)
         entries = self.audit.entries_for_target(target_type, target_id)
         if not entries:
             return []  # nothing recorded yet (e.g. a record loaded by an import): an empty trail, which reveals nothing
@@ -57,7 +58,7 @@ class AuditQueryService:
 
     def verify_target(self, p: Principal, target_type: str, target_id: str) -> ChainReport:
         entries = self.target_trail(p, target_type, target_id)
-        return verify_chain(target_type, target_id, entries)
+        return verify_chain(target_type, canonical_target_id(target_type, target_id), entries)
 
     def actor_trail(self, p: Principal, subject: str, *, limit: int, cursor: dict | None) -> Page[AuditEntry]:
         """Province level reads anyone's trail; every official may read their own."""
@@ -98,3 +99,15 @@ class AuditQueryService:
             meta,
         )
         return out
+
+
+def canonical_target_id(target_type: str, target_id: str) -> str:
+    """A registered person's id is "person key/employer USCC" (`RegisteredPerson.record_id`); clients also send it
+    URL-encoded (%2F) or joined by a colon, and the key in upper case."""
+    from urllib.parse import unquote
+
+    text = unquote(target_id).strip()
+    if target_type == "person":
+        key, sep, uscc = text.replace(":", "/").replace("|", "/").partition("/")
+        return f"{key.lower()}/{uscc.upper()}" if sep else key.lower()
+    return text

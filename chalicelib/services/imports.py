@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
 from chalicelib.domain import identifiers, intake_files
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
 from chalicelib.domain.clock import beijing_today, utcnow
@@ -38,7 +36,7 @@ from chalicelib.domain.records import (
     RecordState,
     RecordType,
 )
-from chalicelib.domain.registry_base import RecordBase, validate_input
+from chalicelib.domain.registry_base import RecordBase, RecordInvalid, validate_input
 from chalicelib.domain.sheets import (
     AGGREGATES,
     LAYOUTS,
@@ -367,10 +365,8 @@ class ImportService:
                 data["person_key"] = key[0]
             try:
                 record, warnings = validate_input(model, {**data, **meta_fields}, as_of=beijing_today(self.clock()))
-            except ValidationError as exc:
-                self._mark(
-                    issues, rec, "；".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-                )
+            except RecordInvalid as exc:
+                self._mark(issues, rec, str(exc))
                 continue
             first = rec.rows[0]
             issues.extend(RowIssue(first[0], first[1], "", "", w, "warning") for w in warnings)
@@ -470,8 +466,8 @@ class ImportService:
                     action=AuditAction.RECORD_IMPORTED,
                     target_region=merged.region_code,
                     target_owner=merged.owner_uscc,
-                    before=current.data(),
-                    after=merged.data(),
+                    before={**current.data(), "state": current.state.value, "version": current.version},
+                    after={**merged.data(), "state": merged.state.value, "version": merged.version},
                     note=f"导入任务{job.job_id}",
                 ),
                 uploader,

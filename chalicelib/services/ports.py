@@ -110,8 +110,6 @@ class Extras:
     request_expected_version: int | None = None  # None = create
     sla_delta: dict[str, float] | None = None  # counters for statistics: {"official:county": s, "enterprise": s}
     decided: bool = False
-    publish: bool = False  # add the record to the public name/qualification search (it became CONFIRMED)
-    unpublish: RecordBase | None = None  # remove this (earlier, confirmed) version from the public search
 
 
 @dataclass(frozen=True)

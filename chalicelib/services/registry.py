@@ -8,8 +8,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from chalicelib.domain import identifiers, intake_files
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
 from chalicelib.domain.clock import beijing_today, utcnow
@@ -17,7 +15,7 @@ from chalicelib.domain.completeness import Completeness, completeness
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import PROVINCE_ROLES, Principal, Role, ensure_visible
 from chalicelib.domain.records import RECORD_LIFECYCLE, RecordEvent, RecordType
-from chalicelib.domain.registry_base import RecordBase, validate_input
+from chalicelib.domain.registry_base import RecordBase, RecordInvalid, validate_input
 from chalicelib.domain.sheets import AGGREGATES, LAYOUTS, headers
 from chalicelib.services.ports import BlobStore, Extras, Page, RegistryRepository
 from chalicelib.services.review import submission_changes
@@ -116,14 +114,8 @@ class RegistryService:
                 },
                 as_of=beijing_today(self.clock()),
             )
-        except ValidationError as exc:
-            raise InvalidInput(
-                "项目信息校验未通过",
-                details=[
-                    {"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
-                    for e in exc.errors(include_url=False)
-                ],
-            ) from None
+        except RecordInvalid as exc:
+            raise InvalidInput(_summary("项目信息校验未通过", exc), details=exc.problems) from None
         if not (project.region_code or "").startswith("33"):
             raise InvalidInput("请填写浙江省内的建设地点区划代码", details=[{"field": "location_region"}])
         self.repo.create(project, self._created_draft(project), p, meta)
@@ -190,14 +182,8 @@ class RegistryService:
                 },
                 as_of=beijing_today(self.clock()),
             )
-        except ValidationError as exc:
-            raise InvalidInput(
-                "补充的信息校验未通过",
-                details=[
-                    {"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
-                    for e in exc.errors(include_url=False)
-                ],
-            ) from None
+        except RecordInvalid as exc:
+            raise InvalidInput(_summary("补充的信息校验未通过", exc), details=exc.problems) from None
         if record_type == RecordType.ENTERPRISE and "registered_region" in changes:
             region = identifiers.jurisdiction_of(updated.registered_region)  # type: ignore[attr-defined]
             updated = updated.model_copy(update={"region_code": region or record.region_code})
@@ -287,6 +273,11 @@ class RegistryService:
             "filename": filename,
             "records": str(len(records)),
         }
+
+
+def _summary(head: str, exc: RecordInvalid) -> str:
+    """ "补充的信息校验未通过（2处）：联系电话：…；电子邮箱：…" — the message names every problem."""
+    return f"{head}（{len(exc.problems)}处）：{exc}"
 
 
 def _get_path(obj: Any, path: str) -> Any:

@@ -333,7 +333,6 @@ class ReviewService:
                     credit=credit,
                     sla_delta=delta,
                     decided=True,
-                    publish=outcome == Outcome.CONFIRMED,
                 ),
             )
         except Conflict:
@@ -416,7 +415,7 @@ class ReviewService:
             _draft(updated, record, AuditAction.RECORD_REOPENED, reason),
             p,
             meta,
-            Extras(sla_delta=delta, unpublish=record if record.state == RecordState.CONFIRMED else None),
+            Extras(sla_delta=delta),
         )
         return updated
 

@@ -334,6 +334,52 @@ def test_confirmed_demo_data_reaches_the_national_simulator(runtime):
     assert stats["duplicates"] == 0
 
 
+def _consistency(runtime) -> tuple[int, dict]:
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-m", "infra.consistency", "--local", "--moto-port", str(runtime["moto_port"])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+    )
+    return out.returncode, json.loads(out.stdout)
+
+
+def test_confirmed_records_are_found_by_name_whatever_path_wrote_them(runtime):
+    """The demo seed writes its confirmed records as an import does (no review decision): the public search finds
+    them by name, and the consistency check finds the search entries equal to a recount — then a planted one."""
+    base = runtime["base"]
+    found = requests.get(f"{base}/public/enterprises", params={"name": "建工"}, timeout=10).json()
+    assert "义乌市建工集团有限公司" in [e["name"] for e in found["items"]], found
+    found = requests.get(f"{base}/public/projects", params={"name": "双江湖"}, timeout=10).json()
+    assert {p["name"] for p in found["items"]} >= {"义乌市双江湖科创园一期工程"}, found
+    found = requests.get(f"{base}/public/persons", params={"name": "何志远", "reg_type": "JZS1"}, timeout=10).json()
+    assert [p["name"] for p in found["items"]] == ["何志远"], found
+    rc, report = _consistency(runtime)
+    assert rc == 0 and report["search_differences"] == [] and report["search_entries_checked"] > 10, report
+    import boto3
+
+    ddb = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{runtime['moto_port']}",
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    planted = {"pk": {"S": "NG#ENT#旧名"}, "sk": {"S": "91330782MA2F00063N"}, "entity": {"S": "name_index"}}
+    ddb.put_item(TableName="cmsp-main", Item=planted)
+    try:
+        rc, report = _consistency(runtime)
+        assert rc == 1 and report["search_differences"] == [
+            {"entry": "NG#ENT#旧名|91330782MA2F00063N", "problem": "stale"}
+        ], report
+    finally:
+        ddb.delete_item(TableName="cmsp-main", Key={"pk": planted["pk"], "sk": planted["sk"]})
+
+
 def test_ctrl_c_stops_everything(runtime):
     proc = runtime["proc"]
     proc.send_signal(signal.SIGINT)

@@ -174,3 +174,40 @@ def test_templates_are_downloadable_with_chinese_headers(client, login):
 
     wb = CalamineWorkbook.from_filelike(io.BytesIO(requests.get(ent["xlsx_url"], timeout=10).content))
     assert wb.sheet_names == ["企业基本信息", "资质证书", "填写说明"]
+
+
+def test_the_audit_trail_of_every_registry_target_type_can_be_read(client, platform, login):
+    """enterprise, person (a two-part key: person key + employer, however the client spells it) and project."""
+    pipe = seed(client, platform, login)
+    rows = [person_row(id_card("33078219800101123"), "何志远")]
+    job = pipe.run("ent_yiwu", csv_bytes(PERSON_HEADERS, rows), kind="personnel_sheet", filename="人员.csv")
+    assert job["state"] == "COMPLETED", job
+    ent, county = login("ent_yiwu"), login("county_yiwu")
+    (person,) = body(client.http.get("/me/personnel", headers=ent))["items"]
+    key, uscc = person["record"]["person_key"], person["record"]["employer_uscc"]
+    patch = {"version": person["record"]["version"], "changes": {"mobile": "13805790000"}}
+    resp = client.http.patch(f"/registry/persons/{key}/{uscc}", headers={**JSON, **ent}, body=json.dumps(patch))
+    assert resp.status_code == 200, resp.body
+    for spelling in (f"{key}/{uscc}", f"{key}%2F{uscc}", f"{key}:{uscc}"):
+        resp = client.http.get(f"/audit/targets/person/{spelling}", headers=county)
+        assert resp.status_code == 200, (spelling, resp.body)
+        assert [e["action"] for e in body(resp)["items"]] == ["RECORD_SUPPLEMENTED"], spelling
+    verify = body(client.http.get(f"/audit/targets/person/{key}/{uscc}/verify", headers=county))
+    assert verify["intact"] is True and verify["entries"] == 1, verify
+
+    patch = {"version": 1, "changes": {"contact_person": "王建国"}}
+    resp = client.http.patch(f"/registry/enterprises/{USCC_YIWU}", headers={**JSON, **ent}, body=json.dumps(patch))
+    assert resp.status_code == 200, resp.body
+    trail = body(client.http.get(f"/audit/targets/enterprise/{USCC_YIWU}", headers=county))
+    assert [e["action"] for e in trail["items"]] == ["RECORD_SUPPLEMENTED"]
+
+    project = {
+        "prj_num": "3307822612040001",
+        "name": "义乌市某小区1期工程",
+        "location_region": "330782",
+        "build_corp_name": "义乌市城市建设投资有限公司",
+    }
+    resp = client.http.post("/me/projects", headers={**JSON, **ent}, body=json.dumps(project))
+    assert resp.status_code in (200, 201), resp.body
+    trail = body(client.http.get("/audit/targets/project/3307822612040001", headers=county))
+    assert [e["action"] for e in trail["items"]] == ["RECORD_CREATED"], trail

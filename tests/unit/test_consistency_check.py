@@ -16,8 +16,15 @@ def records():
 
 
 class Scan:
-    def __init__(self, items, counters):
+    def __init__(self, items, counters, wanted=frozenset(), found=frozenset()):
         self.items, self.counters = items, counters
+        self.wanted, self.found = set(wanted), set(found)
+
+    def search_entries_expected(self):
+        return set(self.wanted)
+
+    def search_entries_stored(self):
+        return set(self.found)
 
     def stat_sources(self):
         return iter(self.items)
@@ -49,3 +56,18 @@ def test_a_counter_that_drifted_and_one_that_is_missing_are_both_reported():
     assert by[(pk, sk)] == (0, expected[second])
     assert by[("STAT#3301", "330106#REG#enterprise#CONFIRMED")] == (4, 0)
     assert len(by) == 3
+
+
+def test_search_entries_missing_for_a_confirmed_record_or_left_behind_are_reported():
+    expected = statistics.expected_state_counts(records())
+    wanted = {("NG#ENT#建工", "913307"), ("NG#ENT#工集", "913307")}
+    ok = ConsistencyCheck(Scan(records(), expected, wanted, wanted)).run()
+    assert ok["ok"] and ok["search_differences"] == [] and ok["search_entries_checked"] == 2
+    planted = ConsistencyCheck(
+        Scan(records(), expected, wanted, {("NG#ENT#建工", "913307"), ("NG#ENT#旧名", "9")})
+    ).run()
+    assert not planted["ok"]
+    assert {(d["entry"], d["problem"]) for d in planted["search_differences"]} == {
+        ("NG#ENT#工集|913307", "missing"),
+        ("NG#ENT#旧名|9", "stale"),
+    }
