@@ -21,6 +21,8 @@ from chalicelib.domain.identity import ROLE_LABELS
 
 SEX_LABELS = {"1": "男", "2": "女", "0": "未知", "9": "未说明"}
 CREDIT_KIND_LABELS = {"BAD": "不良行为", "GOOD": "良好行为"}
+RECTIFICATION_STATE_LABELS = {"REQUESTED": "修复申请审核中", "APPROVED": "已准予信用修复", "REJECTED": "信用修复未通过"}
+RECORD_TYPE_LABELS = {"enterprise": "企业", "person": "注册人员", "project": "工程项目"}
 CREDIT_SOURCE_LABELS = {
     "FALSIFIED_DATA_CONFIRMATION": "数据核查确认虚假",
     "LATE_OR_MISSING_REPORT": "迟报、漏报",
@@ -160,6 +162,8 @@ def all_labels() -> dict[str, dict[str, str]]:
         record_states={k.value: v for k, v in RECORD_STATES.items()},
         permit_states={k.value: v for k, v in PERMIT_STATES.items()},
         request_states=REQUEST_STATE_LABELS,
+        rectification_states=RECTIFICATION_STATE_LABELS,
+        record_types=RECORD_TYPE_LABELS,
         credit_kinds=CREDIT_KIND_LABELS,
         credit_sources=CREDIT_SOURCE_LABELS,
         datasets={k: v.get("label", k) for k, v in datasets().items()},

@@ -301,3 +301,41 @@ def _record_routes(record_type: RecordType, base: str, key_params: list[str], la
 _record_routes(RecordType.ENTERPRISE, "/registry/enterprises", ["uscc"], "企业")
 _record_routes(RecordType.PERSON, "/registry/persons", ["person_key", "employer_uscc"], "注册人员")
 _record_routes(RecordType.PROJECT, "/registry/projects", ["prj_num"], "工程项目")
+
+
+class FormOption(BaseModel):
+    code: str
+    name: str
+
+
+class FormField(BaseModel):
+    path: str = Field(description="字段路径（与导入模板的列一致），如 contact_phone、safety_licence.licence_no")
+    label: str = Field(description="中文名称（即导入模板的表头）")
+    required: bool
+    kind: Literal["text", "date", "number", "bool", "code"]
+    pii: bool = Field(description="个人信息（不公开）")
+    options: list[FormOption] = Field(default_factory=list, description="代码表取值（kind=code）")
+
+
+class FormDefinition(BaseModel):
+    record_type: str
+    fields: list[FormField]
+
+
+@api_route(
+    bp,
+    "/forms/{record_type}",
+    summary="在线填报表单的字段定义（与导入模板同源）",
+    tags=["企业门户"],
+    roles=READERS,
+    response=FormDefinition,
+)
+def form_definition(ctx: Ctx, record_type: str):
+    from chalicelib.domain.clock import beijing_today
+    from chalicelib.domain.errors import NotFound
+    from chalicelib.domain.forms import form_fields
+
+    if record_type not in ("enterprise", "person", "project"):
+        raise NotFound("没有该类记录的表单")
+    items = form_fields(RecordType(record_type), beijing_today())
+    return FormDefinition(record_type=record_type, fields=[FormField(**f) for f in items])

@@ -428,3 +428,105 @@ def test_an_administrator_opens_an_officials_account_and_the_official_sets_a_pas
     page.wait_for_selector("[data-test=audit-day] >> text=创建账号", timeout=WAIT)
     shot(page, "28-audit-day")
     assert page.console_errors == []
+
+
+def pick(page, field, text: str | None = None) -> None:
+    """Choose in an Element Plus select: the first option, or the one found by typing `text` (filterable)."""
+    field.locator(".el-select__wrapper").first.click()
+    if text:
+        page.locator(".el-select-dropdown__item:visible", has_text=text).first.click()
+    else:
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+    page.wait_for_timeout(200)
+
+
+def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtime):  # noqa: F811
+    """补充缺失信息 in the browser: a bad phone number is refused under its field, the corrected record is saved,
+    a project filed earlier is completed and submitted, and the enterprise downloads its data."""
+    import requests
+
+    from infra.local.demo import http_login
+
+    token = http_login(runtime["base"], "ent_yiwu")["id_token"]
+    prj = "3307822612040009"
+    requests.post(
+        f"{runtime['base']}/me/projects",
+        json={"prj_num": prj, "name": "义乌市佛堂镇安置小区工程", "location_region": "330782"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=20,
+    )
+    page.goto(f"{page.base}/ui/#/login")
+    sign_in(page, "ent_yiwu")
+    page.wait_for_selector("[data-test=my-enterprise]", timeout=WAIT)
+    page.click("[data-test=edit-enterprise]")
+    form = page.locator(".el-dialog:has-text('补充/修改企业信息')")
+    form.locator("[data-field=contact_person] input").fill("王建国")
+    form.locator("[data-field=contact_phone] input").fill("abc")
+    form.locator("[data-test=save-record]").click()
+    form.locator("[data-field=contact_phone] .el-form-item__error").wait_for(timeout=WAIT)
+    assert "格式不正确" in form.locator("[data-field=contact_phone] .el-form-item__error").inner_text()
+    shot(page, "20-portal-bad-phone")
+    form.locator("[data-field=contact_phone] input").fill("0579-85551234")
+    form.locator("[data-field=registered_capital] input").fill("5000")
+    pick(page, form.locator("[data-field=economic_type]"))
+    form.locator("[data-test=save-record]").click()
+    page.wait_for_selector("text=已保存", timeout=WAIT)
+    card = page.locator("[data-test=my-enterprise]")
+    assert "待补充" not in card.inner_text() or "联系电话" not in card.locator(".missing-list").inner_text()
+    shot(page, "21-portal-saved")
+
+    row = page.locator(f".el-card:has-text('工程项目') tr:has-text('{prj}')")
+    row.locator("button:has-text('补充')").click()
+    form = page.locator(".el-dialog:has-text('补充工程项目信息')")
+    form.locator("[data-field=address] input").fill("义乌市佛堂镇信义路8号")
+    form.locator("[data-field=build_corp_name] input").fill("义乌市城市建设投资有限公司")
+    form.locator("[data-field=build_corp_code] input").fill("91330782677204726D")
+    form.locator("[data-field=total_investment] input").fill("12000")
+    form.locator("[data-field=total_area] input").fill("36000")
+    for path in ("category", "nature", "use"):
+        pick(page, form.locator(f"[data-field={path}]"))
+    form.locator("[data-test=save-record]").click()
+    page.wait_for_selector("text=信息已完整", timeout=WAIT)
+    row = page.locator(f".el-card:has-text('工程项目') tr:has-text('{prj}')")
+    row.locator("button:has-text('提交')").click()
+    page.locator(".el-message-box button:has-text('确定'), .el-message-box button:has-text('OK')").first.click()
+    page.wait_for_selector("text=已提交，等待主管部门核查", timeout=WAIT)
+    page.wait_for_selector(f".el-card:has-text('工程项目') tr:has-text('{prj}'):has-text('已提交待确认')", timeout=WAIT)
+    shot(page, "22-portal-project-submitted")
+
+    page.click("[data-test=export]")
+    with page.expect_download(timeout=WAIT) as download:
+        page.locator(".el-dropdown-menu__item:has-text('企业信息（Excel）')").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    # the one 400 is the refused phone number above; nothing else may fail
+    assert [e for e in page.console_errors if "status of 400" not in e] == [], page.console_errors
+
+
+def test_a_supplement_request_naming_a_field_is_answered_by_correcting_it(page):
+    page.goto(f"{page.base}/ui/#/login")
+    sign_in(page, "county_xihu")
+    page.wait_for_url("**/#/official")
+    page.goto(f"{page.base}/ui/#/official/records/enterprise/91330106MA2CFE0Q4W")
+    card = page.locator(".el-card:has-text('认领与补正')")
+    card.wait_for(timeout=WAIT)
+    pick(page, card.locator("[data-test=supplement-fields]"), "联系电话")
+    page.keyboard.press("Escape")
+    card.locator("input[placeholder^='需要企业补正的内容']").fill("联系电话无法接通，请核实")
+    card.locator("button:has-text('发送补正通知')").click()
+    page.wait_for_selector("text=补正通知已发送", timeout=WAIT)
+    page.click("text=退出")
+    sign_in(page, "ent_hangzhou")
+    page.wait_for_selector("[data-test=my-enterprise]", timeout=WAIT)
+    requests_card = page.locator(".el-card:has-text('补正通知')")
+    requests_card.locator("tr:has-text('联系电话')").first.wait_for(timeout=WAIT)  # the field by its name
+    requests_card.locator("button:has-text('答复')").first.click()
+    dialog = page.locator(".el-dialog:has-text('答复补正通知')")
+    dialog.locator("[data-field=contact_phone] input").fill("0571-87001234")
+    dialog.locator("[data-test=save-record]").click()
+    page.wait_for_selector("text=已保存改正的信息", timeout=WAIT)
+    dialog.locator("textarea").fill("联系电话已改正为0571-87001234")
+    dialog.locator("button:has-text('提交答复')").click()
+    page.wait_for_selector("text=已答复并重新提交", timeout=WAIT)
+    shot(page, "23-supplement-field-corrected")
+    assert not page.console_errors, page.console_errors
