@@ -3,15 +3,14 @@
 Text per domain.md §7.5 (2014 MOHURD sample, content [U] as to layout). The Chinese text is set in a TrueType Song
 face (AR PL UMing CN, Debian's fonts-arphic-uming, Arphic Public License) that reportlab subsets and embeds, so the
 document looks the same in every reader and printer; reportlab cannot embed the CFF-outline Noto CJK fonts. The
-font file is found at `CMSP_FONT_FILE`, beside the deployed package (`fonts/`, put there from `vendor/fonts/` by
-`make package`) or in the checkout's `vendor/fonts/` (`make install`). segno draws the QR code. Both are imported
+font file is found beside the deployed package (`fonts/`, shipped from `vendor/fonts/` by `chalice package`), in
+the checkout's `vendor/fonts/` (`make install`) or where Debian installs it. segno draws the QR code. Both are imported
 only when a document is actually printed.
 """
 
 from __future__ import annotations
 
 import io
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,18 +34,17 @@ class FontMissing(RuntimeError):
 
 
 def font_file() -> Path:
-    """Where the document font lies: an explicit setting, the deployed package, the checkout, the system."""
+    """Where the document font lies: the deployed package, the checkout, the system."""
     root = Path(__file__).resolve().parents[2]
     candidates = [
-        Path(os.environ["CMSP_FONT_FILE"]) if os.environ.get("CMSP_FONT_FILE") else None,
         root / "fonts" / FONT_FILE_NAME,  # Lambda: vendor/ is unpacked at the package root
         root / "vendor" / "fonts" / FONT_FILE_NAME,
         Path("/usr/share/fonts/truetype/arphic") / FONT_FILE_NAME,
     ]
     for path in candidates:
-        if path is not None and path.is_file():
+        if path.is_file():
             return path
-    raise FontMissing("证书字体文件 uming.ttc 未安装（执行 make install，或设置 CMSP_FONT_FILE）")
+    raise FontMissing("证书字体文件 uming.ttc 未安装（执行 make install）")
 
 
 @cache
