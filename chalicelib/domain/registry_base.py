@@ -119,7 +119,8 @@ def input_problem(field_path: str, message: str) -> dict[str, str]:
 
 
 @cache
-def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
+def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
+    """One field of a model on its own: its type with every validator (the verdict it gets inside the model)."""
     f = model.model_fields[name]
     return TypeAdapter(Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation)
 
@@ -161,7 +162,7 @@ def _partial_cross_problems(model: type[RecordBase], data: dict[str, Any], error
                 continue
             given = data[name] if name in data else model.model_fields[name].get_default(call_default_factory=True)
             try:
-                values[name] = _field_adapter(model, name).validate_python(given, context=context)
+                values[name] = field_adapter(model, name).validate_python(given, context=context)
             except ValidationError:
                 failed.add(name)
     return cross_problems(rules, values)

@@ -30,7 +30,7 @@ from chalicelib.domain.fields import (
 from chalicelib.domain.person import RegisteredPerson, Registration, SafetyCert
 from chalicelib.domain.project import Project
 from chalicelib.domain.records import RecordType
-from chalicelib.domain.registry_base import input_message
+from chalicelib.domain.registry_base import field_adapter, input_message
 
 
 @dataclass(frozen=True)
@@ -621,18 +621,12 @@ def _cross_on_valid_cells(
             if path in values or header is None or header in failed_headers or path not in model.model_fields:
                 continue
             try:
-                values[path] = _aggregate_field(model, path).validate_python(raw.get(header))
+                values[path] = field_adapter(model, path).validate_python(raw.get(header))
             except ValidationError:
                 failed_headers = failed_headers | {header}
     if spec.record_type == RecordType.PERSON and "id_type" in values:
         values["id_type"] = values["id_type"] or ID_CARD_TYPE
     return cross_problems(rules, values)
-
-
-@cache
-def _aggregate_field(model: type[BaseModel], name: str) -> TypeAdapter:
-    f = model.model_fields[name]
-    return TypeAdapter(Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation)
 
 
 def _show(value: Any) -> str:
