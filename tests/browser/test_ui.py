@@ -252,7 +252,7 @@ def test_supplement_request_answered_with_an_attachment_that_the_county_previews
     page.goto(f"{page.base}/ui/#/official/records/enterprise/91330106MA2CFE0Q4W")
     card = page.locator(".el-card:has-text('认领与补正')")
     card.wait_for(timeout=WAIT)
-    card.locator("input").fill("营业执照扫描件不清晰，请重新上传")
+    card.locator("input[placeholder^='需要企业补正的内容']").fill("营业执照扫描件不清晰，请重新上传")
     card.locator("button:has-text('发送补正通知')").click()
     page.wait_for_selector("text=补正通知已发送", timeout=WAIT)
     page.click("text=退出")
@@ -515,6 +515,7 @@ def test_a_supplement_request_naming_a_field_is_answered_by_correcting_it(page):
     card.locator("input[placeholder^='需要企业补正的内容']").fill("联系电话无法接通，请核实")
     card.locator("button:has-text('发送补正通知')").click()
     page.wait_for_selector("text=补正通知已发送", timeout=WAIT)
+    page.wait_for_load_state("networkidle")  # the page reloads the record: log out only once that has answered
     page.click("text=退出")
     sign_in(page, "ent_hangzhou")
     page.wait_for_selector("[data-test=my-enterprise]", timeout=WAIT)
