@@ -19,7 +19,6 @@ from tests.browser.test_ui import (  # noqa: F401
     shot,
     sign_in,
 )
-from tests.e2e.test_local_runtime import runtime  # noqa: F401 - the module-scoped local runtime
 
 RECORD = "/official/records/enterprise/91330782677204726D"
 PAGES = {

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_local_runtime import runtime  # noqa: F401 - the module-scoped local runtime
-
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -44,7 +42,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, runtime):  # noqa: F811
+def page(browser, runtime):
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     pg = context.new_page()
     pg.console_errors = []
@@ -137,7 +135,8 @@ def test_enterprise_uploads_a_sheet_and_sees_the_row_errors(page, tmp_path):
     page.click("text=上传导入")
     page.set_input_files("[data-test=file]", str(sheet))
     page.click("[data-test=upload]")
-    page.wait_for_selector("[data-test=issues] tbody tr", timeout=2 * WAIT)
+    page.wait_for_selector("[data-test=issues] tbody tr, [data-test=upload-error]", timeout=2 * WAIT)
+    assert page.locator("[data-test=upload-error]").count() == 0, page.locator("main").inner_text()
     issues = page.locator("[data-test=issues]").inner_text()
     assert "“五千万”不是有效数字" in issues and "“2003-02-30”不是有效日期" in issues
     assert "校验码" in issues
@@ -441,7 +440,7 @@ def pick(page, field, text: str | None = None) -> None:
     page.wait_for_timeout(200)
 
 
-def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtime):  # noqa: F811
+def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtime):
     """补充缺失信息 in the browser: a bad phone number is refused under its field, the corrected record is saved,
     a project filed earlier is completed and submitted, and the enterprise downloads its data."""
     import requests

@@ -27,10 +27,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory):
+def start_runtime(workdir: Path, **overrides: str):
+    """Start `make run`'s program on free ports with its data under `workdir`; yield where it answers; stop it
+    cleanly. `overrides` are extra environment variables (e.g. a short upload lifetime for the expiry test)."""
     port, moto_port, national_port = free_port(), free_port(), free_port()
-    workdir = tmp_path_factory.mktemp("runtime")
     log = workdir / "runtime.log"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
@@ -38,11 +38,10 @@ def runtime(tmp_path_factory):
         "MOTO_PORT": str(moto_port),
         "NATIONAL_PORT": str(national_port),
         "SCHEDULE_SPEEDUP": "300",  # rate(5 minutes) fires every second
-        "UPLOAD_URL_TTL_SECONDS": "1",
-        "UPLOAD_GRACE_SECONDS": "0",
         "PUBLIC_BURST": "1000000",  # schemathesis below sends hundreds of requests from one client
         "PUBLIC_RATE_PER_SECOND": "1000000",
         "DATA_DIR": str(workdir / "data"),  # never the developer's own .local/data
+        **overrides,
     }
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -75,6 +74,13 @@ def runtime(tmp_path_factory):
             proc.wait(timeout=120)  # a clean stop compacts the journal
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    # an upload ticket lives one second here, so that the expiry schedule has something to expire (a browser is
+    # slower than that between ticket and upload: the browser tests start theirs with the normal lifetime)
+    yield from start_runtime(tmp_path_factory.mktemp("runtime"), UPLOAD_URL_TTL_SECONDS="1", UPLOAD_GRACE_SECONDS="0")
 
 
 def login(rt, username: str) -> dict[str, str]:
