@@ -163,7 +163,7 @@ def get_import_service():
 def get_registry_service():
     from chalicelib.services.registry import RegistryService
 
-    return RegistryService(get_registry_repository(), get_blob_store())
+    return RegistryService(get_registry_repository(), get_blob_store(), audit=get_audit_log(), name_of=_account_name)
 
 
 @cache
@@ -311,19 +311,25 @@ def get_upload_service():
     )
 
 
+def _account_name(username: str) -> str | None:
+    """The name of the person behind a login (谁录入、谁负责: people by name)."""
+    account = get_account_store().get(username)
+    return account.display_name if account else None
+
+
 @cache
 def get_audit_query_service():
     from chalicelib.services.audit_queries import AuditQueryService
-
-    def name_of(username: str) -> str | None:
-        account = get_account_store().get(username)
-        return account.display_name if account else None
 
     def subject_of(username: str) -> str | None:
         account = get_account_store().get(username)
         return account.principal().subject if account else None
 
-    return AuditQueryService(get_audit_log(), name_of, subject_of)
+    def org_of(username: str) -> str | None:
+        account = get_account_store().get(username)
+        return account.org_name if account else None
+
+    return AuditQueryService(get_audit_log(), _account_name, subject_of, org_of)
 
 
 @cache

@@ -93,6 +93,30 @@ class AuditAction(StrEnum):
     AUDIT_EXPORTED = "AUDIT_EXPORTED"
 
 
+# What an audit entry is about (审计对象类型), by name.
+TARGET_TYPE_LABELS: dict[str, str] = {
+    "account": "账号",
+    "account_policy": "安全策略",
+    "audit_export": "留痕导出",
+    "blacklist": "黑名单",
+    "campaign": "专项工作",
+    "credit": "诚信记录",
+    "enterprise": "企业",
+    "person": "注册人员",
+    "project": "工程项目",
+    "enterprise_account": "企业账号开通",
+    "import_job": "导入任务",
+    "login": "登录",
+    "notice": "通知",
+    "permit_application": "施工许可申请",
+    "stage_record": "项目阶段",
+    "supplement_request": "补正通知",
+    "upload": "上传文件",
+    "verification": "核验",
+    "work_calendar": "节假日安排",
+    "user": "用户",
+}
+
 ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.USER_LOGGED_IN: "用户登录",
     AuditAction.USER_LOGIN_FAILED: "登录失败",

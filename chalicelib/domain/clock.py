@@ -25,6 +25,12 @@ def in_beijing(moment: datetime | str) -> datetime:
     return value.astimezone(BEIJING)
 
 
+def cn_datetime(moment: datetime | str, *, seconds: bool = False) -> str:
+    """Beijing time as people write it: 2026年12月4日 10:05 (10:05:09 with seconds)."""
+    t = in_beijing(moment)
+    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M:%S}" if seconds else f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}"
+
+
 def add_months(d: date, months: int) -> date:
     """Calendar months, as rules say 月 and 年 (一个月内, 满一年, 三个月): the same day of the month, or the month's
     last day when it has no such day (2026-01-31 + 1 month = 2026-02-28). Never 30 or 365 days."""

@@ -145,6 +145,7 @@ def field_path_label(path: str) -> str:
 @cache
 def all_labels() -> dict[str, dict[str, str]]:
     """Everything the web UI renders by name, one map per vocabulary (served once, cached by the browser)."""
+    from chalicelib.domain.audit import ACTION_LABELS, TARGET_TYPE_LABELS
     from chalicelib.domain.national import datasets
     from chalicelib.domain.permits import STATE_LABELS as PERMIT_STATES
     from chalicelib.domain.records import STATE_LABELS as RECORD_STATES
@@ -170,5 +171,7 @@ def all_labels() -> dict[str, dict[str, str]]:
         roles={k.value: v for k, v in ROLE_LABELS.items()},
         account_states={k.value: v for k, v in ACCOUNT_STATE_LABELS.items()},
         fields=field_titles(),
+        audit_targets=TARGET_TYPE_LABELS,
+        audit_actions={k.value: v for k, v in ACTION_LABELS.items()},
     )
     return out

@@ -5,8 +5,9 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 from pydantic import BaseModel, Field
 
-from chalicelib.domain.audit import ACTION_LABELS, AuditEntry, ChainReport
-from chalicelib.domain.identity import OFFICIAL_ROLES, PROVINCE_ROLES, Role
+from chalicelib.domain.audit import ACTION_LABELS, TARGET_TYPE_LABELS, AuditEntry, ChainReport
+from chalicelib.domain.clock import cn_datetime
+from chalicelib.domain.identity import OFFICIAL_ROLES, PROVINCE_ROLES, ROLE_LABELS, Role
 from chalicelib.entrypoints.http import Ctx, api_route, decode_cursor, encode_cursor
 from chalicelib.wiring import get_audit_query_service
 
@@ -28,6 +29,7 @@ class AuditEntryView(BaseModel):
     actor_name: str = Field(default="", description="操作人姓名（账号的姓名；平台自身的操作为“平台系统”）")
     actor_role: str
     actor_org: str
+    actor_org_name: str = Field(default="", description="操作人所在单位名称（企业名称或主管部门所在地区）")
     actor_region: str | None = None
     at: str = Field(description="北京时间 (Asia/Shanghai)")
     at_utc: str
@@ -40,11 +42,30 @@ class AuditEntryView(BaseModel):
     hash: str
 
     @classmethod
-    def of(cls, e: AuditEntry, names: dict[str, str] | None = None) -> AuditEntryView:
+    def of(
+        cls, e: AuditEntry, names: dict[str, str] | None = None, orgs: dict[str, str] | None = None
+    ) -> AuditEntryView:
         data = e.model_dump(mode="json")
         data.update(at=e.at_shanghai(), at_utc=e.at, action_label=ACTION_LABELS.get(e.action, e.action))
         data["actor_name"] = (names or {}).get(e.actor_username) or _actor_name(e)
+        data["actor_org_name"] = (orgs or {}).get(e.actor_username) or _org_name(e.actor_org)
         return cls.model_validate(data)
+
+
+def _role_label(role: str) -> str:
+    try:
+        return ROLE_LABELS[Role(role)]
+    except ValueError:
+        return role
+
+
+def _org_name(org: str) -> str:
+    """A region code by its name (330782 → 义乌市); anything else as it was recorded."""
+    from chalicelib.domain.labels import region_name
+
+    if org.isdigit() and len(org) == 6:
+        return region_name(org) or org
+    return org
 
 
 def _actor_name(e: AuditEntry) -> str:
@@ -56,8 +77,9 @@ def _actor_name(e: AuditEntry) -> str:
 
 
 def _views(entries: list[AuditEntry]) -> list[AuditEntryView]:
-    names = get_audit_query_service().actor_names(entries)
-    return [AuditEntryView.of(e, names) for e in entries]
+    svc = get_audit_query_service()
+    names, orgs = svc.actor_names(entries), svc.actor_orgs(entries)
+    return [AuditEntryView.of(e, names, orgs) for e in entries]
 
 
 class AuditTrail(BaseModel):
@@ -206,22 +228,22 @@ def export_day(ctx: Ctx, q: ExportQuery, day: str) -> Response:
             "上一条哈希",
         ]
     )
-    for e in entries:
+    for v in _views(entries):  # people, units, roles and objects by name; Beijing time as people write it
         w.writerow(
             [
-                e.at_shanghai(),
-                ACTION_LABELS.get(e.action, e.action),
-                e.target_type,
-                e.target_id,
-                e.seq,
-                e.actor_subject,
-                e.actor_username,
-                e.actor_role,
-                e.actor_org,
-                e.source_ip,
-                e.note or "",
-                e.hash,
-                e.prev_hash,
+                cn_datetime(v.at_utc, seconds=True),
+                v.action_label,
+                TARGET_TYPE_LABELS.get(v.target_type, v.target_type),
+                v.target_id,
+                v.seq,
+                v.actor_name,
+                v.actor_username,
+                _role_label(v.actor_role),
+                v.actor_org_name or v.actor_org,
+                v.source_ip,
+                v.note or "",
+                v.hash,
+                v.prev_hash,
             ]
         )
     return Response(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from chalice import Blueprint
 from pydantic import BaseModel, Field
 
+from chalicelib.domain.clock import beijing_today
 from chalicelib.domain.completeness import Completeness, MissingField
 from chalicelib.domain.enterprise import Enterprise
+from chalicelib.domain.expiry import expiries
 from chalicelib.domain.fields import CorpCode, RequiredProjectNumber, ZhejiangCounty
 from chalicelib.domain.identity import OFFICIAL_ROLES, Role
 from chalicelib.domain.person import RegisteredPerson
@@ -37,11 +40,24 @@ class CompletenessView(BaseModel):
         return cls(complete=c.complete, percent=c.percent, required=c.required, filled=c.filled, missing=c.missing)
 
 
+class ExpiryView(BaseModel):
+    """证书到期提醒：已过期或三个月内到期"""
+
+    path: str = Field(description="有效期字段的路径，如 qualifications.0.valid_until")
+    certificate: str = Field(description="证书名称")
+    number: str | None = Field(description="证书编号")
+    valid_until: date
+    days_left: int = Field(description="剩余天数（已过期为负数）")
+    expired: bool
+    message: str
+
+
 class _View(BaseModel):
     record_type: str
     record_id: str
     state_label: str
     completeness: CompletenessView
+    expiries: list[ExpiryView] = Field(default_factory=list, description="证书到期提醒（最紧急的在前）")
 
 
 class EnterpriseView(_View):
@@ -76,6 +92,18 @@ def view(record: RecordBase) -> _View:
         record_id=record.record_id,
         state_label=STATE_LABELS[record.state],
         completeness=CompletenessView.of(svc.completeness(record)),
+        expiries=[
+            ExpiryView(
+                path=e.path,
+                certificate=e.certificate,
+                number=e.number,
+                valid_until=e.valid_until,
+                days_left=e.days_left,
+                expired=e.expired,
+                message=e.message,
+            )
+            for e in expiries(record, beijing_today())
+        ],
         record=record,  # type: ignore[arg-type]
     )
 
@@ -312,14 +340,26 @@ class FormField(BaseModel):
     path: str = Field(description="字段路径（与导入模板的列一致），如 contact_phone、safety_licence.licence_no")
     label: str = Field(description="中文名称（即导入模板的表头）")
     required: bool
-    kind: Literal["text", "date", "number", "bool", "code"]
+    kind: Literal["text", "date", "number", "bool", "code", "codes", "choice"]
     pii: bool = Field(description="个人信息（不公开）")
-    options: list[FormOption] = Field(default_factory=list, description="代码表取值（kind=code）")
+    options: list[FormOption] = Field(
+        default_factory=list, description="可选取值（kind=code/codes 取自代码表，kind=choice 为固定取值）"
+    )
+
+
+class FormSection(BaseModel):
+    """一对多的组成部分（资质证书及其资质项、执业注册、安全生产考核合格证书）：表格的每一行是一项，整表随 PATCH 提交。"""
+
+    path: str = Field(description="记录中的列表字段，如 qualifications")
+    label: str
+    fields: list[FormField] = Field(description="每一行的字段（路径相对于行）")
+    sections: list[FormSection] = Field(default_factory=list, description="行内的列表（如资质证书的资质项）")
 
 
 class FormDefinition(BaseModel):
     record_type: str
     fields: list[FormField]
+    sections: list[FormSection] = Field(default_factory=list)
 
 
 @api_route(
@@ -333,9 +373,15 @@ class FormDefinition(BaseModel):
 def form_definition(ctx: Ctx, record_type: str):
     from chalicelib.domain.clock import beijing_today
     from chalicelib.domain.errors import NotFound
-    from chalicelib.domain.forms import form_fields
+    from chalicelib.domain.forms import form_fields, form_sections
 
     if record_type not in ("enterprise", "person", "project"):
         raise NotFound("没有该类记录的表单")
-    items = form_fields(RecordType(record_type), beijing_today())
-    return FormDefinition(record_type=record_type, fields=[FormField(**f) for f in items])
+    today = beijing_today()
+    return FormDefinition.model_validate(
+        {
+            "record_type": record_type,
+            "fields": form_fields(RecordType(record_type), today),
+            "sections": form_sections(RecordType(record_type), today),
+        }
+    )

@@ -19,8 +19,10 @@ class AuditQueryService:
         audit: AuditLog,
         name_of: Callable[[str], str | None] = lambda username: None,
         subject_of: Callable[[str], str | None] = lambda username: None,
+        org_of: Callable[[str], str | None] = lambda username: None,
     ):
         self.audit = audit
+        self.org_of = org_of  # username -> the name of the account's unit (an enterprise's name, not its USCC)
         self.name_of = name_of  # username -> the account's name (谁录入、谁负责: people by name)
         self.subject_of = subject_of  # username -> the account's subject (people search by login name, not a UUID)
 
@@ -33,6 +35,11 @@ class AuditQueryService:
             if name:
                 out[username] = name
         return out
+
+    def actor_orgs(self, entries: list[AuditEntry]) -> dict[str, str]:
+        """The names of the actors' units, one lookup per distinct person."""
+        people = {e.actor_username for e in entries if not e.actor_subject.startswith(("system:", "anonymous:"))}
+        return {u: org for u in people if (org := self.org_of(u))}
 
     def _require_official(self, p: Principal) -> None:
         if not p.is_official and p.role != Role.AUDIT_ADMIN:

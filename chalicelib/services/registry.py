@@ -9,15 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import identifiers, intake_files
-from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
-from chalicelib.domain.clock import beijing_today, utcnow
+from chalicelib.domain.audit import ACTION_LABELS, AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import beijing_today, cn_datetime, utcnow
 from chalicelib.domain.completeness import Completeness, completeness
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import PROVINCE_ROLES, Principal, Role, ensure_visible
 from chalicelib.domain.records import RECORD_LIFECYCLE, RecordEvent, RecordType
 from chalicelib.domain.registry_base import RecordBase, RecordInvalid, validate_input
 from chalicelib.domain.sheets import AGGREGATES, LAYOUTS, headers
-from chalicelib.services.ports import BlobStore, Extras, Page, RegistryRepository
+from chalicelib.services.ports import AuditLog, BlobStore, Extras, Page, RegistryRepository
 from chalicelib.services.review import submission_changes
 
 # Fields that identify a record or describe its lifecycle: never changed by a supplement.
@@ -36,11 +36,15 @@ class RegistryService:
         *,
         clock: Callable[[], datetime] = utcnow,
         export_url_ttl: int = 900,
+        audit: AuditLog | None = None,
+        name_of: Callable[[str], str | None] = lambda username: None,
     ):
         self.repo = repo
         self.blobs = blobs
         self.clock = clock
         self.export_url_ttl = export_url_ttl
+        self.audit = audit  # who changed a record last: a stale edit is told by whom and when
+        self.name_of = name_of
 
     # ---- reading ---------------------------------------------------------------------------------------------
 
@@ -138,6 +142,35 @@ class RegistryService:
 
     # ---- changing ---------------------------------------------------------------------------------------------
 
+    def stale(self, record: RecordBase, version: int) -> Conflict:
+        """A 409 that says who changed the record, when and how, since the version the client edited; the client
+        reloads and shows which fields differ from its copy."""
+        entry = None
+        if self.audit is not None:
+            entries = self.audit.entries_for_target(record.RECORD_TYPE.value, record.record_id)
+            entry = max(entries, key=lambda e: e.seq) if entries else None
+        detail: dict[str, Any] = {"field": "version", "current_version": record.version, "your_version": version}
+        if entry is None:
+            return Conflict(
+                f"记录已被修改（当前为第{record.version}版，您编辑的是第{version}版），请重新载入后再修改",
+                details=[detail],
+            )
+        who = self.name_of(entry.actor_username) or entry.actor_org or entry.actor_username
+        if entry.actor_subject.startswith("system:"):
+            who = "平台"
+        detail.update(
+            changed_by=who,
+            changed_by_org=entry.actor_org,
+            changed_at=entry.at,
+            change=ACTION_LABELS.get(entry.action, str(entry.action)),
+        )
+        return Conflict(
+            f"记录已于{cn_datetime(entry.at)}由{who}"
+            f"{'（' + entry.actor_org + '）' if entry.actor_org and entry.actor_org != who else ''}"
+            f"{detail['change']}（当前为第{record.version}版，您编辑的是第{version}版）",
+            details=[detail],
+        )
+
     def _owned_for_change(self, p: Principal, record_type: RecordType, key: tuple[str, ...]) -> RecordBase:
         record = self.get(p, record_type, key)
         if p.role != Role.ENTERPRISE or record.owner_uscc != p.uscc:
@@ -157,7 +190,7 @@ class RegistryService:
         """补充信息: the enterprise changes fields of its record; a stale `version` is a 409."""
         record = self._owned_for_change(p, record_type, key)
         if record.version != version:
-            raise Conflict(f"记录已被修改（当前版本{record.version}，提交的版本{version}），请刷新后重试")
+            raise self.stale(record, version)
         forbidden = (set(changes) & (_IMMUTABLE[record_type] | RecordBase.META_FIELDS)) - set()
         if forbidden:
             raise InvalidInput(
@@ -187,7 +220,15 @@ class RegistryService:
         if record_type == RecordType.ENTERPRISE and "registered_region" in changes:
             region = identifiers.jurisdiction_of(updated.registered_region)  # type: ignore[attr-defined]
             updated = updated.model_copy(update={"region_code": region or record.region_code})
-        self.repo.save(updated, record.version, self._draft(record, updated, AuditAction.RECORD_SUPPLEMENTED), p, meta)
+        try:
+            self.repo.save(
+                updated, record.version, self._draft(record, updated, AuditAction.RECORD_SUPPLEMENTED), p, meta
+            )
+        except Conflict:
+            current = self.repo.get(record_type, key)  # another change landed between our read and our write
+            if current is not None and current.version != record.version:
+                raise self.stale(current, version) from None
+            raise
         return updated
 
     def submit(
@@ -196,7 +237,7 @@ class RegistryService:
         """提交审核: only a complete record can be submitted."""
         record = self._owned_for_change(p, record_type, key)
         if record.version != version:
-            raise Conflict(f"记录已被修改（当前版本{record.version}，提交的版本{version}），请刷新后重试")
+            raise self.stale(record, version)
         check = completeness(record)
         if not check.complete:
             raise InvalidInput(

@@ -441,8 +441,10 @@ def pick(page, field, text: str | None = None) -> None:
 
 
 def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtime):
-    """补充缺失信息 in the browser: a bad phone number is refused under its field, the corrected record is saved,
-    a project filed earlier is completed and submitted, and the enterprise downloads its data."""
+    """补充缺失信息 in the browser: a bad phone number is refused under its field, the corrected record is saved, a
+    qualification certificate with its items is added (a bad number refused under the row's field), the portal warns
+    that it expires soon, a project filed earlier is completed and submitted, the enterprise downloads its data, and
+    the county's reviewer sees every part of the record with the same warning."""
     import requests
 
     from infra.local.demo import http_login
@@ -465,7 +467,7 @@ def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtim
     form.locator("[data-test=save-record]").click()
     form.locator("[data-field=contact_phone] .el-form-item__error").wait_for(timeout=WAIT)
     assert "格式不正确" in form.locator("[data-field=contact_phone] .el-form-item__error").inner_text()
-    shot(page, "20-portal-bad-phone")
+    shot(page, "30-portal-bad-phone")
     form.locator("[data-field=contact_phone] input").fill("0579-85551234")
     form.locator("[data-field=registered_capital] input").fill("5000")
     pick(page, form.locator("[data-field=economic_type]"))
@@ -473,7 +475,38 @@ def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtim
     page.wait_for_selector("text=已保存", timeout=WAIT)
     card = page.locator("[data-test=my-enterprise]")
     assert "待补充" not in card.inner_text() or "联系电话" not in card.locator(".missing-list").inner_text()
-    shot(page, "21-portal-saved")
+    shot(page, "31-portal-saved")
+
+    # 资质证书 with its 资质项, in the same form: a bad certificate number is refused under the row's field; the
+    # corrected certificate expires in 20 days, and the portal warns about it
+    from datetime import timedelta
+
+    from tests.conftest import today_in_beijing
+
+    soon = today_in_beijing() + timedelta(days=20)
+    page.click("[data-test=edit-enterprise]")
+    form = page.locator(".el-dialog:has-text('补充/修改企业信息')")
+    form.locator("[data-test=add-qualifications]").click()
+    cert = form.locator("[data-row='qualifications.0']")
+    cert.locator("[data-field='qualifications.0.cert_no'] input").fill("D12345")
+    cert.locator("[data-field='qualifications.0.valid_until'] input").fill(soon.isoformat())
+    page.keyboard.press("Enter")
+    cert.locator("[data-test=add-items]").click()
+    cert.locator("[data-field='qualifications.0.items.0.code'] .el-select__wrapper").click()
+    page.keyboard.type("建筑工程施工总承包二级")
+    page.locator(".el-select-dropdown__item:visible", has_text="建筑工程施工总承包二级").first.click()
+    form.locator("[data-test=save-record]").click()
+    error = cert.locator("[data-field='qualifications.0.cert_no'] .el-form-item__error")
+    error.wait_for(timeout=WAIT)
+    assert "资质证书编号“D12345”格式不正确" in error.inner_text()
+    cert.locator("[data-field='qualifications.0.cert_no'] input").fill("D233000123")
+    form.locator("[data-test=save-record]").click()
+    page.wait_for_selector("text=已保存", timeout=WAIT)
+    parts = page.locator("[data-test=my-parts]")
+    parts.locator("[data-part=qualifications] >> text=D233000123").wait_for(timeout=WAIT)
+    assert "建筑工程施工总承包二级" in parts.inner_text()
+    assert f"资质证书D233000123将于{soon.year}年{soon.month}月{soon.day}日到期（还有20天）" in parts.inner_text()
+    shot(page, "32-portal-qualification-expiring")
 
     row = page.locator(f".el-card:has-text('工程项目') tr:has-text('{prj}')")
     row.locator("button:has-text('补充')").click()
@@ -492,14 +525,28 @@ def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtim
     page.locator(".el-message-box button:has-text('确定'), .el-message-box button:has-text('OK')").first.click()
     page.wait_for_selector("text=已提交，等待主管部门核查", timeout=WAIT)
     page.wait_for_selector(f".el-card:has-text('工程项目') tr:has-text('{prj}'):has-text('已提交待确认')", timeout=WAIT)
-    shot(page, "22-portal-project-submitted")
+    shot(page, "33-portal-project-submitted")
 
     page.click("[data-test=export]")
     with page.expect_download(timeout=WAIT) as download:
         page.locator(".el-dropdown-menu__item:has-text('企业信息（Excel）')").click()
     assert download.value.suggested_filename.endswith(".xlsx")
-    # the one 400 is the refused phone number above; nothing else may fail
+    # the two 400s are the refused phone and certificate numbers above; nothing else may fail
     assert [e for e in page.console_errors if "status of 400" not in e] == [], page.console_errors
+
+    # the county's reviewer sees every part of the record, with the same warning
+    page.wait_for_load_state("networkidle")
+    page.click("text=退出")
+    sign_in(page, "county_yiwu")
+    page.wait_for_url("**/#/official")
+    page.goto(f"{page.base}/ui/#/official/records/enterprise/91330782677204726D")
+    card = page.locator("[data-test=parts-card]")
+    card.locator("[data-part=qualifications] >> text=D233000123").wait_for(timeout=WAIT)
+    text = card.inner_text()
+    assert "资质证书" in text and "建筑工程施工总承包二级" in text and "安全生产许可证" in text
+    assert card.locator("[data-test=expiry]").count() == 1 and "还有20天" in text
+    assert "剩20天" in card.locator("[data-part=qualifications]").inner_text()
+    shot(page, "34-reviewer-sees-every-part")
 
 
 def test_a_supplement_request_naming_a_field_is_answered_by_correcting_it(page):
@@ -528,5 +575,5 @@ def test_a_supplement_request_naming_a_field_is_answered_by_correcting_it(page):
     dialog.locator("textarea").fill("联系电话已改正为0571-87001234")
     dialog.locator("button:has-text('提交答复')").click()
     page.wait_for_selector("text=已答复并重新提交", timeout=WAIT)
-    shot(page, "23-supplement-field-corrected")
+    shot(page, "35-supplement-field-corrected")
     assert not page.console_errors, page.console_errors

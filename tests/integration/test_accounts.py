@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 from datetime import timedelta
 
 import pyotp
@@ -449,7 +452,16 @@ def test_the_audit_administrator_reads_and_exports_but_decides_nothing(client, l
     assert any(e["action"] == "USER_LOGGED_IN" for e in page["items"])
     export = client.http.get(f"/audit/days/{day}/export", headers=auditor)
     assert export.status_code == 200 and export.headers["Content-Type"].startswith("text/csv")
-    assert "时间（北京时间）" in export.body.decode("utf-8-sig")
+    text = export.body.decode("utf-8-sig")
+    assert "时间（北京时间）" in text
+    # people, roles, units and objects by name; Beijing time as people write it, never a code or an ISO instant
+    rows = list(csv.DictReader(io.StringIO(text)))
+    login_row = next(r for r in rows if r["操作"] == "用户登录" and r["操作人账号"] == "auditor")
+    assert login_row["角色"] == "审计管理员" and login_row["操作人"] == "冯洁（省住建厅）", login_row
+    assert login_row["单位"] == "浙江省住房和城乡建设厅" and not re.search(
+        r"\d{4}-\d{2}-\d{2}T", login_row["时间（北京时间）"]
+    )
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}:\d{2}", login_row["时间（北京时间）"])
     exports = body(client.http.get(f"/audit/targets/audit_export/{day}", headers=auditor))["items"]
     assert exports[-1]["action"] == "AUDIT_EXPORTED" and exports[-1]["actor_username"] == "auditor"
     # nothing else: no decision, no account change, no policy change

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import requests
 
@@ -56,6 +57,11 @@ def test_my_enterprise_shows_what_is_missing_and_supplement_uses_the_version(cli
 
     stale = client.http.patch(f"/registry/enterprises/{USCC_YIWU}", headers={**JSON, **ent}, body=json.dumps(patch))
     assert stale.status_code == 409 and body(stale)["code"] == "CONFLICT"
+    # the 409 says who changed the record, when and how, and which version is current
+    told = body(stale)
+    assert "王建国（企业填报员）" in told["message"] and "补充信息" in told["message"], told
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", told["message"]), told
+    assert told["details"][0]["current_version"] == 2 and told["details"][0]["your_version"] == 1
 
     bad = {"version": 2, "changes": {"established_on": "2015-02-30"}}
     resp = client.http.patch(f"/registry/enterprises/{USCC_YIWU}", headers={**JSON, **ent}, body=json.dumps(bad))

@@ -175,13 +175,6 @@ export const ACCOUNT_ROLE_LABELS = {
   ministry_sync: '住建部同步客户端', tender_supervision: '招投标监管机构',
 }
 
-// What an audit entry is about (audit target types).
-export const TARGET_LABELS = {
-  account: '账号', account_policy: '安全策略', audit_export: '留痕导出', blacklist: '黑名单', campaign: '专项工作',
-  credit: '诚信记录', enterprise: '企业', person: '注册人员', project: '工程项目', enterprise_account: '企业账号开通',
-  import_job: '导入任务', login: '登录', notice: '通知', permit_application: '施工许可申请', stage_record: '项目阶段',
-  supplement_request: '补正通知', upload: '上传文件', verification: '核验', work_calendar: '节假日安排', user: '用户',
-}
 
 export const REGION_NAMES = {
   '330000': '浙江省', '330100': '杭州市', '330200': '宁波市', '330300': '温州市', '330400': '嘉兴市', '330500': '湖州市',
@@ -200,4 +193,16 @@ export const STEP_LABELS = {
   Rejected: '不予许可',
   Abandoned: '逾期未补正',
   EscalationOverdue: '逾期',
+}
+
+// a record type's form definition (/forms/{type}: fields, list sections, code pickers), fetched once per page load
+const formCache = {}
+export function formDefinition(recordType) {
+  if (!formCache[recordType]) {
+    formCache[recordType] = api(`/forms/${recordType}`).catch((e) => {
+      delete formCache[recordType]
+      throw e
+    })
+  }
+  return formCache[recordType]
 }

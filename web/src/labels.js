@@ -85,6 +85,12 @@ const FIELD_TABLES = {
   qualification_type: 'qualification_types', grade: 'grades', reg_type: 'registration_types',
   specialty: 'registration_specialties', contract_type: 'contract_types', state: 'record_states',
 }
+// the same field name means another table inside a part: by the path without its indexes
+const PATH_TABLES = {
+  'qualifications.items.code': 'qualification_codes', 'safety_certs.category': 'safety_cert_types',
+  'registrations.specialties': 'registration_specialties', 'registrations.reg_type': 'registration_types',
+}
+const bare = (path) => String(path || '').replace(/\[\d+\]/g, '').replace(/\.\d+(?=\.|$)/g, '')
 const REGION_FIELDS = new Set(['region_code', 'registered_region', 'location_region', 'responsible_region',
   'authority_region', 'entered_org', 'county', 'city', 'region'])
 
@@ -94,7 +100,8 @@ export function displayValue(field, value) {
   const key = String(field || '').split('.').pop().replace(/\[\d+\]$/, '')
   if (typeof value === 'boolean') return value ? '是' : '否'
   if (REGION_FIELDS.has(key) && /^\d{6}$/.test(String(value))) return regionName(String(value))
-  if (FIELD_TABLES[key]) return label(FIELD_TABLES[key], value)
+  const table = PATH_TABLES[bare(field)] || FIELD_TABLES[key]
+  if (table) return label(table, value)
   const s = String(value)
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(s)) return fmtTime(s)
   if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return fmtDate(s)
