@@ -124,7 +124,7 @@ def _parse_date_text(text: str) -> date:
                 return date(y, mo, d)
             except ValueError:
                 raise ValueError(f"“{text}”不是有效日期") from None
-    raise ValueError(f"日期“{text}”格式不正确，应为YYYY-MM-DD")
+    raise ValueError(f"日期“{text}”格式不正确，应写作年-月-日（如2026-03-20）或2026年3月20日")
 
 
 def parse_amount(value: Any) -> Any:

@@ -75,9 +75,9 @@ class ContractFiling(BaseModel):
     kind: Literal["contract"] = "contract"
     number: DocNo = Field(description="合同备案编号 RecordNum")
     contract_no: str = Field(min_length=1, max_length=60, description="合同编号")
-    contract_type: ContractType
+    contract_type: ContractType = Field(description="合同类别（勘察、设计、施工、监理）")
     money: Decimal = Field(ge=0, description="合同金额（万元）")
-    contract_date: date
+    contract_date: date = Field(description="合同签订日期")
     employer_uscc: USCC = Field(description="发包单位")
     employer_name: str | None = Field(default=None, max_length=200, description="发包单位名称（未入库时填写）")
     contractor_uscc: USCC = Field(description="承包单位")
@@ -98,7 +98,7 @@ class DrawingReview(BaseModel):
     kind: Literal["drawing_review"] = "drawing_review"
     number: DocNo = Field(description="施工图审查合格书编号 CensorNum")
     review_org_uscc: USCC = Field(description="审查机构")
-    review_org_name: str = Field(min_length=2, max_length=100)
+    review_org_name: str = Field(min_length=2, max_length=100, description="审查机构名称")
     finished_on: date = Field(description="审查完成日期 CensorEDate")
     first_pass: bool = Field(description="一次审查是否通过")
     violations: int = Field(ge=0, description="一次审查违反强制性条文数")
@@ -117,7 +117,7 @@ class SupervisionRegistration(BaseModel):
     kind: Literal["supervision_registration"] = "supervision_registration"
     number: DocNo = Field(description="监督登记号")
     station: str = Field(min_length=2, max_length=100, description="监督机构")
-    registered_on: date
+    registered_on: date = Field(description="监督登记日期")
 
 
 StageData = Annotated[
@@ -230,3 +230,56 @@ def price_flags(stages: list[StageRecord], *, construction_uscc: str, contract_p
         won = "、".join(f"{t.money}" for t in tenders)
         flags.append(f"申请的合同价格{contract_price}万元与中标金额（{won}万元）不一致")
     return flags
+
+
+# ---- contract kind vs the contractor's qualification (承包单位资质与合同类别相符) ---------------------------------------
+
+
+def qualification_types_held(enterprise: Any, on: date) -> set[str]:
+    """The 资质类型 codes of which the enterprise holds a certificate valid on `on`: the certificate's own type, or the
+    family its certificate number and its items' codes name (D… is 建筑业, B… 工程勘察: qualification_types apt_family)."""
+    from chalicelib.domain import codetables
+
+    family = {
+        e.extra["apt_family"]: e.code for e in codetables.qualification_types().entries if e.extra.get("apt_family")
+    }
+    held: set[str] = set()
+    for cert in getattr(enterprise, "qualifications", None) or []:
+        if cert.valid_until is not None and cert.valid_until < on:
+            continue
+        if cert.qualification_type:
+            held.add(cert.qualification_type)
+        letters = {(cert.cert_no or "")[:1], *((item.code or "")[:1] for item in cert.items)}
+        held.update(family[x] for x in letters if x in family)
+    return held
+
+
+def contractor_problems(filing: ContractFiling, enterprises: dict[str, Any]) -> list[dict[str, str]]:
+    """A contract's contractor (and its joint-venture partner) must hold a qualification of the kind the contract
+    needs, valid on the contract date (the rule is data: contract_types.contractor_qualification_types). An enterprise
+    not in the registry (`enterprises` lacks it: e.g. from outside the province) is not judged here."""
+    from chalicelib.domain import codetables
+
+    entry = next(e for e in codetables.contract_types().entries if e.extra.get("kind") == filing.contract_type.value)
+    needed = set(entry.extra.get("contractor_qualification_types") or [])
+    if not needed:
+        return []
+    names = {e.code: e.name for e in codetables.qualification_types().entries}
+    wanted = "或".join(f"{names.get(c, c)}资质" for c in sorted(needed))
+    out = []
+    for field, label, uscc in (
+        ("contractor_uscc", "承包单位", filing.contractor_uscc),
+        ("union_uscc", "联合体承包单位", filing.union_uscc),
+    ):
+        ent = enterprises.get(uscc) if uscc else None
+        if ent is None or qualification_types_held(ent, filing.contract_date) & needed:
+            continue
+        out.append(
+            {
+                "field": field,
+                "label": label,
+                "message": f"{label}{ent.name or uscc}没有{filing.contract_date.year}年{filing.contract_date.month}月"
+                f"{filing.contract_date.day}日有效的{wanted}，不能承接{entry.name}",
+            }
+        )
+    return out

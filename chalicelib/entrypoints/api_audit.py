@@ -171,7 +171,7 @@ def _check_day(day: str) -> None:
     from chalicelib.domain.errors import InvalidInput
 
     if not re.match(_DAY, day):
-        raise InvalidInput("日期格式应为YYYY-MM-DD", details=[{"field": "day"}])
+        raise InvalidInput("日期格式不正确，应写作年-月-日（如2026-03-20）", details=[{"field": "day"}])
 
 
 @api_route(

@@ -115,22 +115,80 @@ _PYDANTIC_MESSAGES = {
     "model_type": "应为对象",
     "dict_type": "应为对象",
     "list_type": "应为列表",
-    "date_from_datetime_parsing": "日期格式应为YYYY-MM-DD",
-    "date_parsing": "日期格式应为YYYY-MM-DD",
+    "date_from_datetime_parsing": "不是有效日期，应写作年-月-日（如2026-03-20）",
+    "date_parsing": "不是有效日期，应写作年-月-日（如2026-03-20）",
     "value_error": "取值无效",
 }
 
 
-def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation may hold (X, X | None, list[X], Annotated[A | B, discriminator])."""
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    out: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        out.extend(_models_in(arg))
+    return out
+
+
+def _field_name(info: Any, fallback: str) -> str:
+    """A field's Chinese name: its title, else its description up to the first bracket, without the national
+    column name some descriptions carry (合同备案编号 RecordNum → 合同备案编号)."""
+    import re
+
+    text = (info.title or info.description or "").split("（", 1)[0].strip()
+    text = re.sub(r"\s+[A-Za-z][A-Za-z0-9_]*$", "", text)
+    return text if text and not re.fullmatch(r"[A-Za-z0-9_ ]+", text) else fallback
+
+
+def _located(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> tuple[str, str]:
+    """(path without union tags or internal markers, the Chinese name of the field) of an error's location."""
+    current: list[type[BaseModel]] = [model] if model else []
+    path: list[str] = []
+    label = ""
+    for part in loc:
+        if part == "__root__":
+            continue
+        if isinstance(part, int):
+            path.append(str(part))
+            continue
+        tagged = [
+            m for m in current if m.model_fields.get("kind") is not None and m.model_fields["kind"].default == part
+        ]
+        if tagged:  # a discriminated union's tag (data.contract.money): the member it chose, not a field
+            current = tagged
+            continue
+        info = next((m.model_fields[part] for m in current if part in m.model_fields), None)
+        path.append(str(part))
+        if info is None:
+            current, label = [], str(part)
+            continue
+        label = _field_name(info, label or str(part))
+        current = _models_in(info.annotation)
+    return ".".join(path), label
+
+
+def validation_details(exc: ValidationError, model: type[BaseModel] | None = None) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+        loc, label = _located(model, tuple(err.get("loc", ())))
         msg = _PYDANTIC_MESSAGES.get(err.get("type", ""))
         ctx_msg = err.get("msg", "")
         if err.get("type") == "value_error" and ctx_msg.startswith("Value error, "):
             msg = ctx_msg.removeprefix("Value error, ")
-        out.append({"field": loc or "(请求体)", "type": err.get("type"), "message": msg or ctx_msg})
+        entry = {"field": loc or "(请求体)", "type": err.get("type"), "message": msg or ctx_msg}
+        if label:
+            entry["label"] = label
+        out.append(entry)
     return out
+
+
+def _summary(head: str, details: list[dict[str, Any]]) -> str:
+    """请求数据校验未通过：合同金额：数值过小；合同签订日期：… (the named problems, every one)."""
+    named = [f"{d['label']}：{d['message']}" for d in details if d.get("label")]
+    return f"{head}：{'；'.join(named)}" if named else head
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -215,7 +273,8 @@ def _parse_body(request: Any, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        raise InvalidInput("请求数据校验未通过", details=validation_details(exc)) from None
+        details = validation_details(exc, model)
+        raise InvalidInput(_summary("请求数据校验未通过", details), details=details) from None
 
 
 def _parse_query(request: Any, model: type[BaseModel]) -> BaseModel:
@@ -223,7 +282,8 @@ def _parse_query(request: Any, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(params)
     except ValidationError as exc:
-        raise InvalidInput("查询参数校验未通过", details=validation_details(exc)) from None
+        details = validation_details(exc, model)
+        raise InvalidInput(_summary("查询参数校验未通过", details), details=details) from None
 
 
 def api_route(

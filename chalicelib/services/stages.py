@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,10 +15,47 @@ from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Principal, Role, in_region_scope
 from chalicelib.domain.permits import business_steps
 from chalicelib.domain.records import RecordType
-from chalicelib.domain.stages import KIND_LABELS, StageData, StageKind, StageRecord, may_file, transition
+from chalicelib.domain.registry_base import input_message
+from chalicelib.domain.stages import (
+    KIND_LABELS,
+    ContractFiling,
+    StageData,
+    StageKind,
+    StageRecord,
+    contractor_problems,
+    may_file,
+    transition,
+)
 from chalicelib.services.ports import Page, RegistryRepository
 
 _DATA = TypeAdapter(StageData)
+_MODELS = {m.model_fields["kind"].default: m for m in StageData.__origin__.__args__}  # type: ignore[attr-defined]
+
+
+def _field_label(kind: Any, name: str) -> str:
+    """A stage field's Chinese name: its description up to the first bracket (合同金额（万元） → 合同金额)."""
+    model = _MODELS.get(kind)
+    info = model.model_fields.get(name) if model else None
+    text = (info.description or info.title or "") if info else ""
+    head = text.split("（", 1)[0]
+    return re.sub(r"\s+[A-Za-z]+$", "", head) or name  # 合同备案编号 RecordNum: the national column stays out
+
+
+def _stage_problem(data: dict[str, Any], err: dict[str, Any]) -> dict[str, str]:
+    loc = [str(x) for x in err["loc"]]
+    if loc and loc[0] in _MODELS:  # the union's tag: the field path starts after it
+        loc = loc[1:]
+    path = ".".join(loc) or "kind"
+    label = "记录类别" if path == "kind" else _field_label(data.get("kind"), loc[0])
+    message = (
+        input_message(err) if path != "kind" else "记录类别应为中标信息、合同备案、施工图审查合格书或质量安全监督登记"
+    )
+    return {"field": path, "label": label, "message": message}
+
+
+def _summary(data: dict[str, Any], problems: list[dict[str, str]]) -> str:
+    what = KIND_LABELS.get(StageKind(data["kind"])) if data.get("kind") in set(StageKind) else "环节信息"
+    return f"{what}校验未通过：" + "；".join(f"{p['label']}：{p['message']}" for p in problems)
 
 
 class StageService:
@@ -50,16 +88,21 @@ class StageService:
             return p.uscc in (r_owner, filer)
         return p.is_official and in_region_scope(p, region)
 
-    @staticmethod
-    def _parse(data: dict[str, Any]):
+    def _parse(self, data: dict[str, Any]):
+        """The stage record as filed, or every problem at once, each with its field's Chinese name (the same
+        messages as a registry field's); a contract's contractor is judged against its qualifications too."""
         try:
-            return _DATA.validate_python(data)
+            parsed = _DATA.validate_python(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"][1:]) or "kind"
-            raise InvalidInput(
-                f"字段{where}：{first['msg']}", details={"errors": exc.errors(include_url=False)}
-            ) from None
+            problems = [_stage_problem(data, e) for e in exc.errors(include_url=False)]
+            raise InvalidInput(_summary(data, problems), details=problems) from None
+        if isinstance(parsed, ContractFiling):
+            parties = {u for u in (parsed.contractor_uscc, parsed.union_uscc) if u}
+            found = {u: self.registry.get(RecordType.ENTERPRISE, (u,)) for u in parties}
+            problems = contractor_problems(parsed, {u: e for u, e in found.items() if e is not None})
+            if problems:
+                raise InvalidInput(_summary(data, problems), details=problems)
+        return parsed
 
     def file(self, p: Principal, meta: RequestMeta, prj_num: str, data: dict[str, Any]) -> StageRecord:
         if p.role != Role.ENTERPRISE:

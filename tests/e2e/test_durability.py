@@ -21,6 +21,13 @@ from tests.e2e.test_local_runtime import free_port, wait_for
 ROOT = Path(__file__).resolve().parents[2]
 PRJ = "3307822603150001"
 BUILDER = "91330782MA2F00063N"
+# who takes each contract: the builder holds 建筑业 certificates only, survey and design go to institutes outside the
+# registry (a construction company named on a survey or design contract is refused)
+CONTRACTOR = {
+    "survey": {"contractor_uscc": "91330100MA2F0K017F", "contractor_name": "浙江省工程勘察院"},
+    "design": {"contractor_uscc": "91330100MA2F0J014Y", "contractor_name": "浙江省建筑设计研究院"},
+    "construction": {"contractor_uscc": BUILDER},
+}
 
 
 class Platform:
@@ -197,7 +204,7 @@ def test_a_crash_loses_nothing_acknowledged_and_workflows_continue(platform):
     for i, ctype in enumerate(("survey", "design", "construction"), start=1):
         rec = p.call("POST", f"/projects/{PRJ}/stages", ent, {"data": {
             "kind": "contract", "number": f"{PRJ}-02-00{i}", "contract_no": f"HT-{i}", "contract_type": ctype,
-            "money": "18000", "contract_date": "2026-03-20", "employer_uscc": BUILDER, "contractor_uscc": BUILDER,
+            "money": "18000", "contract_date": "2026-03-20", "employer_uscc": BUILDER, **CONTRACTOR[ctype],
         }}, 201)["record"]  # fmt: skip
         p.call("POST", f"/projects/{PRJ}/stages/contract/{rec['number']}/check", county,
                {"version": rec["version"], "confirmed": True, "note": "与原件一致"})  # fmt: skip

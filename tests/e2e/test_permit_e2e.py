@@ -14,6 +14,13 @@ from tests.e2e.test_local_runtime import login, runtime, wait_for  # noqa: F401 
 PRJ = "3307822603150001"
 PRJ2 = "3307822604010001"
 BUILDER = "91330782MA2F00063N"
+# who takes each contract: the builder holds 建筑业 certificates only, survey and design go to institutes outside the
+# registry (a construction company named on a survey or design contract is refused)
+CONTRACTOR = {
+    "survey": {"contractor_uscc": "91330100MA2F0K017F", "contractor_name": "浙江省工程勘察院"},
+    "design": {"contractor_uscc": "91330100MA2F0J014Y", "contractor_name": "浙江省建筑设计研究院"},
+    "construction": {"contractor_uscc": BUILDER},
+}
 
 
 def test_permit_lifecycle_over_http(runtime):  # noqa: F811
@@ -43,7 +50,7 @@ def test_permit_lifecycle_over_http(runtime):  # noqa: F811
                 "money": "18000",
                 "contract_date": "2026-03-20",
                 "employer_uscc": BUILDER,
-                "contractor_uscc": BUILDER,
+                **CONTRACTOR[ctype],
             }
         )
     # 2. the application names the builder's 一级建造师; the drawing review is still missing

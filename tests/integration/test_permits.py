@@ -4,6 +4,7 @@ issue with person locks. Step Functions runs in moto's background threads; the t
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -128,6 +129,13 @@ def permits(client, platform, login, monkeypatch):
 
 
 LEADERS = {"survey": "陈勘", "design": "林设"}  # the survey's and design's project leaders, printed on the permit
+# the survey and design contractors: institutes not in the enterprise registry (their qualifications are not judged
+# here); the construction contractor is the fixture's builder, which holds a 建筑业 certificate
+CONTRACTORS = {
+    "survey": ("91330100MA2F0K017F", "浙江省工程勘察院"),
+    "design": ("91330100MA2F0J014Y", "浙江省建筑设计研究院"),
+    "construction": (USCC_YIWU, None),
+}
 
 
 def stage_payloads(prj):
@@ -140,7 +148,8 @@ def stage_payloads(prj):
             "money": "800",
             "contract_date": "2026-01-10",
             "employer_uscc": USCC_YIWU,
-            "contractor_uscc": USCC_YIWU,
+            "contractor_uscc": CONTRACTORS[ctype][0],
+            **({"contractor_name": CONTRACTORS[ctype][1]} if CONTRACTORS[ctype][1] else {}),
             **({"leader_name": LEADERS[ctype]} if ctype in LEADERS else {}),
         }
         for i, ctype in enumerate(("survey", "design", "construction"), start=1)
@@ -619,3 +628,69 @@ def test_splitting_a_project_under_the_threshold_is_flagged_for_the_official(cli
     v2 = pump_until(client, login, permits, second, lambda v: v["application"]["task_step"] == "review")
     [flag] = [f for f in v2["application"]["flags"] if "分解工程" in f]
     assert "分解工程规避施工许可" in flag and "300万元" in flag
+
+
+def test_a_contract_needs_a_contractor_qualified_for_its_kind(client, platform, login, permits):
+    """合同类别 vs 承包单位资质 (the rule is data: contract_types.contractor_qualification_types): the builder holds
+    建筑业 certificates only, so a survey or design contract naming it is refused, naming the field; a design
+    institute in the registry with a 工程设计 certificate is accepted; every problem of a filing is reported at once."""
+    from chalicelib import wiring
+    from chalicelib.domain.enterprise import Enterprise, QualificationCert, QualificationItem
+    from chalicelib.domain.records import Provenance, RecordSource, RecordState
+
+    prj = permits["projects"][2]
+    ent = login("ent_yiwu")
+
+    def file(data):
+        return client.http.post(f"/projects/{prj}/stages", headers={**JSON, **ent}, body=json.dumps({"data": data}))
+
+    survey = dict(stage_payloads(prj)["contract"][0], number=f"{prj}-02-011", contractor_uscc=USCC_YIWU)
+    r = file(survey)
+    assert r.status_code == 400, r.body
+    err = body(r)
+    assert err["details"] == [
+        {
+            "field": "contractor_uscc",
+            "label": "承包单位",
+            "message": "承包单位义乌市示范建设有限公司没有2026年1月10日有效的工程勘察资质，不能承接勘察合同",
+        }
+    ]
+    assert err["message"].startswith("合同备案校验未通过：承包单位：")
+    design = dict(stage_payloads(prj)["contract"][1], number=f"{prj}-02-012", contractor_uscc=USCC_YIWU)
+    assert "工程设计资质或设计施工一体化资质" in body(file(design))["message"]
+
+    institute = "91330782MA2F0J014N"
+    now = datetime.now(UTC).isoformat()
+    wiring.get_registry_repository().insert_batch(
+        [
+            Enterprise(
+                uscc=institute,
+                name="义乌市建筑设计研究院有限公司",
+                registered_region="330782",
+                qualifications=[
+                    QualificationCert(
+                        cert_no="A233000451", valid_until=date(2030, 1, 1), items=[QualificationItem(code="A1A")]
+                    )
+                ],
+                state=RecordState.CONFIRMED,
+                provenance=Provenance(
+                    source=RecordSource.LEGACY_IMPORT, entered_by="t", entered_org="330000", entered_at=now
+                ),
+                created_at=now,
+                updated_at=now,
+                region_code="330782",
+                owner_uscc=institute,
+            )
+        ]
+    )
+    assert file(dict(design, contractor_uscc=institute)).status_code == 201
+    # a construction contract naming the institute: refused too (设计 is not 施工)
+    construction = dict(stage_payloads(prj)["contract"][2], number=f"{prj}-02-013", contractor_uscc=institute)
+    assert "建筑业资质" in body(file(construction))["message"]
+
+    # all problems at once, each named in Chinese: no field path, no English
+    broken = dict(survey, number=f"{prj}-02-014", money="-1", contract_date="2026-02-30", contract_type="x")
+    err = body(file(broken))
+    assert {d["field"] for d in err["details"]} == {"data.money", "data.contract_date", "data.contract_type"}
+    assert {d["label"] for d in err["details"]} == {"合同金额", "合同签订日期", "合同类别"}
+    assert not re.search(r"[A-Za-z_]{4,}", err["message"]), err["message"]
