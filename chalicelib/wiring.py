@@ -163,7 +163,9 @@ def get_import_service():
 def get_registry_service():
     from chalicelib.services.registry import RegistryService
 
-    return RegistryService(get_registry_repository(), get_blob_store(), audit=get_audit_log(), name_of=_account_name)
+    return RegistryService(
+        get_registry_repository(), get_blob_store(), audit=get_audit_log(), name_of=_account_name, org_of=_account_org
+    )
 
 
 @cache
@@ -317,6 +319,12 @@ def _account_name(username: str) -> str | None:
     return account.display_name if account else None
 
 
+def _account_org(username: str) -> str | None:
+    """The name of the unit a login belongs to (an enterprise's name, an authority's name)."""
+    account = get_account_store().get(username)
+    return account.org_name if account else None
+
+
 @cache
 def get_audit_query_service():
     from chalicelib.services.audit_queries import AuditQueryService
@@ -325,11 +333,7 @@ def get_audit_query_service():
         account = get_account_store().get(username)
         return account.principal().subject if account else None
 
-    def org_of(username: str) -> str | None:
-        account = get_account_store().get(username)
-        return account.org_name if account else None
-
-    return AuditQueryService(get_audit_log(), _account_name, subject_of, org_of)
+    return AuditQueryService(get_audit_log(), _account_name, subject_of, _account_org)
 
 
 @cache

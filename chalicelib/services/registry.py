@@ -38,6 +38,7 @@ class RegistryService:
         export_url_ttl: int = 900,
         audit: AuditLog | None = None,
         name_of: Callable[[str], str | None] = lambda username: None,
+        org_of: Callable[[str], str | None] = lambda username: None,
     ):
         self.repo = repo
         self.blobs = blobs
@@ -45,6 +46,7 @@ class RegistryService:
         self.export_url_ttl = export_url_ttl
         self.audit = audit  # who changed a record last: a stale edit is told by whom and when
         self.name_of = name_of
+        self.org_of = org_of  # the name of the account's unit (an enterprise by name, not by its USCC)
 
     # ---- reading ---------------------------------------------------------------------------------------------
 
@@ -155,18 +157,19 @@ class RegistryService:
                 f"记录已被修改（当前为第{record.version}版，您编辑的是第{version}版），请重新载入后再修改",
                 details=[detail],
             )
-        who = self.name_of(entry.actor_username) or entry.actor_org or entry.actor_username
+        who = self.name_of(entry.actor_username) or entry.actor_username
+        org = self.org_of(entry.actor_username) or ""
         if entry.actor_subject.startswith("system:"):
-            who = "平台"
+            who, org = "平台", ""
         detail.update(
             changed_by=who,
-            changed_by_org=entry.actor_org,
+            changed_by_org=org,
             changed_at=entry.at,
             change=ACTION_LABELS.get(entry.action, str(entry.action)),
         )
         return Conflict(
             f"记录已于{cn_datetime(entry.at)}由{who}"
-            f"{'（' + entry.actor_org + '）' if entry.actor_org and entry.actor_org != who else ''}"
+            f"{'（' + org + '）' if org and org not in who else ''}"
             f"{detail['change']}（当前为第{record.version}版，您编辑的是第{version}版）",
             details=[detail],
         )

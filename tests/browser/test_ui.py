@@ -48,6 +48,9 @@ def page(browser, runtime):
     pg.console_errors = []
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e) + " @ " + (e.stack or "")[:600]))
+    # which request failed (Chromium's console line names no address): printed with a failing assertion
+    pg.http_errors = []
+    pg.on("response", lambda r: r.status >= 400 and pg.http_errors.append(f"{r.status} {r.request.method} {r.url}"))
     pg.base = runtime["base"]
     yield pg
     context.close()
@@ -107,7 +110,7 @@ def test_county_official_decides_a_record_and_sees_the_audit_entry(page):
     assert "CONFIRMED" not in trail and "330782" not in trail and "T" not in trail.replace("\t", "")
     assert page.locator("[data-test=decide]").count() == 0  # decided: no second decision offered
     shot(page, "02-decided-with-audit-entry")
-    assert page.console_errors == []
+    assert page.console_errors == [], (page.console_errors, page.http_errors)
 
 
 def test_enterprise_uploads_a_sheet_and_sees_the_row_errors(page, tmp_path):
@@ -146,7 +149,7 @@ def test_enterprise_uploads_a_sheet_and_sees_the_row_errors(page, tmp_path):
     page.goto(f"{page.base}/ui/#/official/records/enterprise/91330106MA2CFE0Q4W")
     page.wait_for_url("**/#/login**")
     assert "无权访问" in page.locator("main").inner_text()
-    assert page.console_errors == []
+    assert page.console_errors == [], (page.console_errors, page.http_errors)
 
 
 def test_another_countys_record_is_not_found_through_the_ui(page):
@@ -182,7 +185,7 @@ def test_dashboard_renders_charts_for_the_province(page):
     page.click("text=国家平台同步")
     page.wait_for_selector("text=企业基本信息", timeout=WAIT)
     shot(page, "07-sync-monitor")
-    assert page.console_errors == []
+    assert page.console_errors == [], (page.console_errors, page.http_errors)
 
 
 def test_project_view_and_permit_detail_for_the_responsible_city(page):
@@ -359,7 +362,7 @@ def test_an_enterprise_activates_its_account_and_logs_in(page):
     page.wait_for_url("**/#/portal", timeout=WAIT)
     page.wait_for_selector("text=义乌市江东建筑安装有限公司", timeout=WAIT)
     shot(page, "22-activated-portal")
-    assert page.console_errors == []
+    assert page.console_errors == [], (page.console_errors, page.http_errors)
 
 
 def test_an_idle_session_is_warned_then_logged_out(page):
@@ -426,7 +429,7 @@ def test_an_administrator_opens_an_officials_account_and_the_official_sets_a_pas
     page.wait_for_url("**/#/admin/audit", timeout=WAIT)
     page.wait_for_selector("[data-test=audit-day] >> text=创建账号", timeout=WAIT)
     shot(page, "28-audit-day")
-    assert page.console_errors == []
+    assert page.console_errors == [], (page.console_errors, page.http_errors)
 
 
 def pick(page, field, text: str | None = None) -> None:
@@ -532,7 +535,7 @@ def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtim
         page.locator(".el-dropdown-menu__item:has-text('企业信息（Excel）')").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     # the two 400s are the refused phone and certificate numbers above; nothing else may fail
-    assert [e for e in page.console_errors if "status of 400" not in e] == [], page.console_errors
+    assert [e for e in page.console_errors if "status of 400" not in e] == [], (page.console_errors, page.http_errors)
 
     # the county's reviewer sees every part of the record, with the same warning
     page.wait_for_load_state("networkidle")
@@ -576,4 +579,49 @@ def test_a_supplement_request_naming_a_field_is_answered_by_correcting_it(page):
     dialog.locator("button:has-text('提交答复')").click()
     page.wait_for_selector("text=已答复并重新提交", timeout=WAIT)
     shot(page, "35-supplement-field-corrected")
-    assert not page.console_errors, page.console_errors
+    assert not page.console_errors, (page.console_errors, page.http_errors)
+
+
+def test_a_stale_edit_says_who_changed_what_and_offers_to_reload(page, runtime):
+    """Optimistic versions in the portal: while the form is open someone else saves the record; saving then says
+    who changed it and when, names the fields that differ, and reloading shows their version."""
+    import requests
+
+    from infra.local.demo import http_login
+
+    page.goto(f"{page.base}/ui/#/login")
+    sign_in(page, "ent_yiwu")
+    page.wait_for_selector("[data-test=my-enterprise]", timeout=WAIT)
+    row = page.locator(".el-card:has-text('注册人员') tr:has-text('李建华')")
+    row.locator("button:has-text('补充')").click()
+    form = page.locator(".el-dialog:visible")
+    form.locator("[data-field=education] input").wait_for(timeout=WAIT)
+
+    # meanwhile, another session of the enterprise saves a new mobile number
+    headers = {"Authorization": f"Bearer {http_login(runtime['base'], 'ent_yiwu')['id_token']}"}
+    mine = requests.get(f"{runtime['base']}/me/personnel", headers=headers, timeout=20).json()["items"]
+    person = next(p for p in mine if p["record"]["name"] == "李建华")["record"]
+    r = requests.patch(
+        f"{runtime['base']}/registry/persons/{person['person_key']}/{person['employer_uscc']}",
+        json={"version": person["version"], "changes": {"mobile": "13905790123"}},
+        headers=headers,
+        timeout=20,
+    )
+    assert r.status_code == 200, r.text
+
+    form.locator("[data-field=education] input").fill("本科")
+    form.locator("[data-test=save-record]").click()
+    box = page.locator(".el-message-box")
+    box.wait_for(timeout=WAIT)
+    told = box.inner_text()
+    assert "记录已被他人修改" in told and "王建国（企业填报员）" in told and "补充信息" in told, told
+    assert "修改了：手机号码" in told and "年" in told and "月" in told, told
+    shot(page, "36-stale-edit-told")
+    box.locator("button:has-text('重新载入')").click()
+    page.wait_for_selector(".el-dialog:visible", state="detached", timeout=WAIT)
+    row = page.locator(".el-card:has-text('注册人员') tr:has-text('李建华')")
+    row.locator("button:has-text('补充')").click()
+    form = page.locator(".el-dialog:visible")
+    form.locator("[data-field=mobile] input").wait_for(timeout=WAIT)
+    assert form.locator("[data-field=mobile] input").input_value() == "13905790123"
+    assert [e for e in page.console_errors if "status of 409" not in e] == [], (page.console_errors, page.http_errors)

@@ -590,3 +590,46 @@ def test_legacy_export_needs_the_province_admin_and_enters_as_imported(pipe, cli
     assert job["state"] == "COMPLETED", job
     rec = body(client.http.get(f"/registry/enterprises/{code}", headers=login("province")))
     assert rec["record"]["state"] == "IMPORTED" and rec["record"]["provenance"]["source"] == "LEGACY_IMPORT"
+
+
+BAD_VALUES = {  # one row, four problems: every path must name the same four fields
+    "联系电话": "abc",
+    "电子邮箱": "not-an-email",
+    "注册资本（万元）": "-5",
+    "法定代表人证件号码": "123",
+}
+BAD_FIELDS = {"contact_phone", "email", "registered_capital", "legal_rep_id_no"}
+
+
+def test_the_same_row_gets_the_same_verdict_by_sheet_legacy_export_and_patch(pipe, client, login):
+    """One rule set across entry paths: the enterprise's own sheet, the province's legacy export (历史数据) and the
+    portal's PATCH name the same fields with the same messages, and none of them writes anything."""
+    from chalicelib.domain.sheets import ENTERPRISE_BASIC, header_of
+
+    path_of = {header_of(ENTERPRISE_BASIC, c): c.path for c in ENTERPRISE_BASIC.columns}
+    rows = [ent_row(USCC_YIWU, "义乌市示范建设有限公司", **BAD_VALUES)]
+    seeded = pipe.run("county_yiwu", csv_bytes(ENT_HEADERS, [ent_row(USCC_YIWU, "义乌市示范建设有限公司")]))
+    assert seeded["state"] == "COMPLETED", seeded
+    before = body(client.http.get(f"/registry/enterprises/{USCC_YIWU}", headers=login("province")))["record"]
+
+    by_sheet = pipe.run("ent_yiwu", csv_bytes(ENT_HEADERS, rows), kind="enterprise_sheet", filename="企业.csv")
+    by_legacy = pipe.run(
+        "admin", csv_bytes(ENT_HEADERS, rows), kind="legacy_export", record_type="enterprise", filename="2014导出.csv"
+    )
+    sheet_issues, legacy_issues = issues(by_sheet), issues(by_legacy)
+    assert {path_of[c] for _, c, _ in sheet_issues} == BAD_FIELDS, sheet_issues
+    assert legacy_issues == sheet_issues
+
+    changes = {path_of[h]: v for h, v in BAD_VALUES.items()}
+    r = client.http.patch(
+        f"/registry/enterprises/{USCC_YIWU}",
+        headers={**JSON, **login("ent_yiwu")},
+        body=json.dumps({"version": before["version"], "changes": changes}),
+    )
+    assert r.status_code == 400
+    patch = {d["field"]: d["message"] for d in body(r)["details"]}
+    assert set(patch) == BAD_FIELDS
+    assert {path_of[c]: reason for _, c, reason in sheet_issues} == patch
+
+    after = body(client.http.get(f"/registry/enterprises/{USCC_YIWU}", headers=login("province")))["record"]
+    assert after["version"] == before["version"] and after["contact_phone"] == before["contact_phone"]

@@ -59,7 +59,7 @@ def test_my_enterprise_shows_what_is_missing_and_supplement_uses_the_version(cli
     assert stale.status_code == 409 and body(stale)["code"] == "CONFLICT"
     # the 409 says who changed the record, when and how, and which version is current
     told = body(stale)
-    assert "王建国（企业填报员）" in told["message"] and "补充信息" in told["message"], told
+    assert "王建国（企业填报员）（义乌市示范建设有限公司）" in told["message"] and "补充信息" in told["message"], told
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", told["message"]), told
     assert told["details"][0]["current_version"] == 2 and told["details"][0]["your_version"] == 1
 

@@ -41,15 +41,28 @@ export class ApiError extends Error {
   }
 }
 
+// requests on their way: a logout lets them finish in the session they started in
+const inflight = new Set()
+// what anyone may call without signing in
+const OPEN = ['/public/', '/auth/', '/health']
+
 export async function api(path, { method = 'GET', body, auth = true } = {}) {
   const headers = {}
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   if (auth && session.token) headers.Authorization = `Bearer ${session.token}`
+  if (auth && !session.token && !OPEN.some((prefix) => path.startsWith(prefix))) {
+    // signed out (a page's next request after 退出): nothing to ask the server, which would only answer 401
+    throw new ApiError(401, { code: 'UNAUTHENTICATED', message: '已退出登录，请重新登录' })
+  }
   let resp
+  const call = fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  inflight.add(call)
   try {
-    resp = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    resp = await call
   } catch (e) {
     throw new ApiError(0, { message: '无法连接平台服务，请检查网络后重试' })
+  } finally {
+    inflight.delete(call)
   }
   const text = await resp.text()
   let data = null
@@ -119,15 +132,22 @@ function clearSession(reason) {
 }
 
 // Explicit logout ends the platform session and revokes the refresh token on the server, then forgets locally.
+// A save or a page load still on its way finishes first (up to 3 s): ending the session under it would cut it off.
 export async function logout(reason) {
-  if (session.token) {
-    try {
-      await api('/auth/logout', { method: 'POST', body: { refresh_token: session.refresh || null } })
-    } catch (e) {
-      // the session may already be over: forgetting it locally is what matters now
-    }
+  const token = session.token
+  const refresh = session.refresh
+  await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 3000))])
+  clearSession(reason || '') // nothing sends the old token from here on
+  if (!token) return
+  try {
+    await fetch(BASE + '/auth/logout', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ refresh_token: refresh || null }),
+    })
+  } catch (e) {
+    // the session may already be over: forgetting it locally is what matters now
   }
-  clearSession(reason || '')
 }
 
 // Browser → S3 presigned POST, with upload progress (XMLHttpRequest: fetch has no upload progress).
