@@ -333,7 +333,13 @@ def get_audit_query_service():
         account = get_account_store().get(username)
         return account.principal().subject if account else None
 
-    return AuditQueryService(get_audit_log(), _account_name, subject_of, _account_org)
+    def enterprise_name_of(uscc: str) -> str | None:
+        from chalicelib.domain.records import RecordType
+
+        record = get_registry_repository().get(RecordType.ENTERPRISE, (uscc,))
+        return getattr(record, "name", None) if record else None
+
+    return AuditQueryService(get_audit_log(), _account_name, subject_of, _account_org, enterprise_name_of)
 
 
 @cache

@@ -43,12 +43,12 @@ class AuditEntryView(BaseModel):
 
     @classmethod
     def of(
-        cls, e: AuditEntry, names: dict[str, str] | None = None, orgs: dict[str, str] | None = None
+        cls, e: AuditEntry, names: dict[str, str] | None = None, orgs: dict[tuple[str, str], str] | None = None
     ) -> AuditEntryView:
         data = e.model_dump(mode="json")
         data.update(at=e.at_shanghai(), at_utc=e.at, action_label=ACTION_LABELS.get(e.action, e.action))
         data["actor_name"] = (names or {}).get(e.actor_username) or _actor_name(e)
-        data["actor_org_name"] = (orgs or {}).get(e.actor_username) or _org_name(e.actor_org)
+        data["actor_org_name"] = (orgs or {}).get((e.actor_username, e.actor_org)) or _org_name(e.actor_org)
         return cls.model_validate(data)
 
 

@@ -20,9 +20,11 @@ class AuditQueryService:
         name_of: Callable[[str], str | None] = lambda username: None,
         subject_of: Callable[[str], str | None] = lambda username: None,
         org_of: Callable[[str], str | None] = lambda username: None,
+        enterprise_name_of: Callable[[str], str | None] = lambda uscc: None,
     ):
         self.audit = audit
         self.org_of = org_of  # username -> the name of the account's unit (an enterprise's name, not its USCC)
+        self.enterprise_name_of = enterprise_name_of  # USCC -> the registry's name (an actor without an account)
         self.name_of = name_of  # username -> the account's name (谁录入、谁负责: people by name)
         self.subject_of = subject_of  # username -> the account's subject (people search by login name, not a UUID)
 
@@ -36,10 +38,23 @@ class AuditQueryService:
                 out[username] = name
         return out
 
-    def actor_orgs(self, entries: list[AuditEntry]) -> dict[str, str]:
-        """The names of the actors' units, one lookup per distinct person."""
-        people = {e.actor_username for e in entries if not e.actor_subject.startswith(("system:", "anonymous:"))}
-        return {u: org for u in people if (org := self.org_of(u))}
+    def actor_orgs(self, entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
+        """The names of the actors' units by (login, unit code), one lookup per distinct pair: the account's unit,
+        else for an enterprise's code the registry's name (the platform acting for an enterprise, a closed account);
+        a region code is named by the caller."""
+        out: dict[tuple[str, str], str] = {}
+        seen: set[tuple[str, str]] = set()
+        for e in entries:
+            pair = (e.actor_username, e.actor_org)
+            if pair in seen or e.actor_subject.startswith("anonymous:"):
+                continue
+            seen.add(pair)
+            name = None if e.actor_subject.startswith("system:") else self.org_of(e.actor_username)
+            if not name and len(e.actor_org) == 18 and not e.actor_org.isdigit():
+                name = self.enterprise_name_of(e.actor_org)
+            if name:
+                out[pair] = name
+        return out
 
     def _require_official(self, p: Principal) -> None:
         if not p.is_official and p.role != Role.AUDIT_ADMIN:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
 from chalicelib.domain.campaigns import (
+    NOTICE_LABELS,
     REPORTED_STATES,
     Campaign,
     CampaignKind,
@@ -199,7 +200,7 @@ class CampaignService:
                 target_region=region,
                 target_owner=uscc,
                 after=notice.model_dump(mode="json"),
-                note=kind.value,
+                note=f"{NOTICE_LABELS[kind]}：{name or uscc}",  # what a reader of the trail sees: by name
             ),
             JOB,
             meta,

@@ -233,6 +233,7 @@ def seed_registry() -> dict[str, int]:
     from datetime import UTC, date, datetime, timedelta
 
     from chalicelib import wiring
+    from chalicelib.adapters.dynamo_registry import record_key
     from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
     from chalicelib.domain.campaigns import Campaign, CampaignKind
     from chalicelib.domain.enterprise import Enterprise, QualificationCert, QualificationItem, SafetyLicence
@@ -241,7 +242,6 @@ def seed_registry() -> dict[str, int]:
     from chalicelib.domain.person import RegisteredPerson, Registration, SafetyCert, person_key
     from chalicelib.domain.project import Project
     from chalicelib.domain.records import Provenance, RecordSource, RecordState, RecordType
-    from chalicelib.domain.review import Court, ReviewInfo, SlaClock
 
     now = datetime.now(UTC)
     legacy = Provenance(
@@ -254,11 +254,15 @@ def seed_registry() -> dict[str, int]:
     )
 
     serial = iter(range(100001, 199999))
+    loaded = (now - timedelta(days=60)).isoformat()  # the 2014 data arrived before anyone submitted
+
+    # where each record should end up, and how many days ago it was submitted: the records are loaded as the 2014
+    # import left them (IMPORTED) and then moved there by the services users call (`_play`)
+    targets: dict[tuple[RecordType, tuple[str, ...]], tuple[RecordState, int]] = {}
 
     def complete(uscc: str, name: str, county: str, state: RecordState, waited_days: int = 0) -> Enterprise:
         n = next(serial)
-        since = (now - timedelta(days=waited_days)).isoformat()
-        waiting = state in (RecordState.SUBMITTED, RecordState.IN_DOUBT)
+        targets[(RecordType.ENTERPRISE, (uscc,))] = (state, waited_days)
         return Enterprise(
             uscc=uscc,
             name=name,
@@ -281,22 +285,12 @@ def seed_registry() -> dict[str, int]:
                 )
             ],
             safety_licence=SafetyLicence(licence_no=f"(浙)JZ安许证字[2014]{n:06d}", valid_until=date(2017, 5, 31)),
-            state=state,
+            state=RecordState.IMPORTED,
             provenance=legacy,
-            created_at=since,
-            updated_at=since,
+            created_at=loaded,
+            updated_at=loaded,
             region_code=county,
             owner_uscc=uscc,
-            review=ReviewInfo(
-                waiting_since=since if waiting else None,
-                responsible_region=county,
-                snapshots=1 if state != RecordState.IMPORTED else 0,
-            ),
-            sla=SlaClock(
-                court=Court.OFFICIAL if waiting else Court.NONE,
-                since=since if waiting else None,
-                level="county" if waiting else None,
-            ),
         )
 
     enterprises = [
@@ -467,8 +461,15 @@ def seed_registry() -> dict[str, int]:
                 owner_uscc=jiangong.uscc,
             )
         )
+    records = []
+    for r in [*enterprises, *persons, *projects]:
+        key = (r.RECORD_TYPE, record_key(r))
+        if r.state != RecordState.IMPORTED:  # a confirmed person or project: the same road as the enterprises
+            targets.setdefault(key, (r.state, 0))
+        records.append(r.model_copy(update={"state": RecordState.IMPORTED, "created_at": loaded, "updated_at": loaded}))
     repo = wiring.get_registry_repository()
-    repo.insert_batch([*enterprises, *persons, *projects])
+    repo.insert_batch(records)  # what an import job writes
+    _play(repo, records, targets, now)
     store = wiring.get_campaign_service().store
     campaign = Campaign(
         campaign_id="demo-2015-supplement",
@@ -501,6 +502,64 @@ def seed_registry() -> dict[str, int]:
         "campaigns": 1,
         "issued_permits": 1,
     }
+
+
+def _play(repo, records, targets, now) -> None:
+    """Move each loaded record to its demo state the way users do, at the demo's past times: the enterprise submits
+    (`RegistryService.submit`: snapshot, queue, SLA clock), the county decides (`ReviewService.decide`: 真实 → base
+    registry and public search entries, 存疑 → doubt pool). Every step is audited, by the demo seed's own actor."""
+    from datetime import timedelta
+
+    from chalicelib import wiring
+    from chalicelib.domain.audit import RequestMeta
+    from chalicelib.domain.identity import Principal, Role
+    from chalicelib.domain.records import RecordState
+    from chalicelib.domain.review import Outcome
+    from chalicelib.services.registry import RegistryService
+    from chalicelib.services.review import ReviewService
+
+    meta = RequestMeta(request_id="demo-seed")
+    outcomes = {RecordState.CONFIRMED: Outcome.CONFIRMED, RecordState.IN_DOUBT: Outcome.IN_DOUBT}
+    for record in records:
+        target = targets.get((record.RECORD_TYPE, record_key_of(record)))
+        if target is None or target[0] == RecordState.IMPORTED:
+            continue
+        state, waited_days = target
+        submitted_at = now - timedelta(days=waited_days or 40)
+        filer = Principal(
+            subject="system:demo-seed",
+            username="demo-seed",
+            role=Role.ENTERPRISE,
+            uscc=record.owner_uscc,
+            display_name="演示数据（企业提交）",
+        )
+        registry = RegistryService(repo, wiring.get_blob_store(), clock=lambda at=submitted_at: at)
+        current = registry.submit(filer, meta, record.RECORD_TYPE, record_key_of(record), version=record.version)
+        if state == RecordState.SUBMITTED:
+            continue
+        county = Principal(
+            subject="system:demo-seed",
+            username="demo-seed",
+            role=Role.COUNTY_OFFICIAL,
+            region_code=record.region_code,
+            display_name="演示数据（县级核查）",
+        )
+        decided_at = submitted_at + timedelta(days=2) if state == RecordState.CONFIRMED else submitted_at
+        ReviewService(repo, clock=lambda at=decided_at: at).decide(
+            county,
+            meta,
+            record.RECORD_TYPE,
+            record_key_of(record),
+            version=current.version,
+            outcome=outcomes[state],
+            reason="与2014年纸质材料核对一致" if state == RecordState.CONFIRMED else "资质证书原件待核实",
+        )
+
+
+def record_key_of(record) -> tuple[str, ...]:
+    from chalicelib.adapters.dynamo_registry import record_key
+
+    return record_key(record)
 
 
 # The demo's issued permit: its certificate's QR code opens /ui/#/public/verify?vid=... (local demo data only; real

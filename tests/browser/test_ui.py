@@ -103,8 +103,10 @@ def test_county_official_decides_a_record_and_sees_the_audit_entry(page):
     page.click("[data-test=decide]")
     page.click(".el-message-box button:has-text('确认')")  # confirmation before an irreversible decision
     page.wait_for_selector("text=决定已提交", timeout=WAIT)
-    page.wait_for_selector("[data-test=trail] tbody tr", timeout=WAIT)
+    # the trail: the demo seed's submission, then this decision
+    page.wait_for_selector("[data-test=trail] tbody tr:has-text('陈静')", timeout=WAIT)
     trail = page.locator("[data-test=trail] tbody").inner_text()
+    assert "义乌市稠城建设工程有限公司" in trail  # the submitting enterprise by its name, not its code
     # people by name, the unit by its name, Beijing time in Chinese, the decision in words
     assert "陈静（义乌市建设局）" in trail and "确认真实：经核实营业执照与资质证书，信息真实" in trail
     assert "CONFIRMED" not in trail and "330782" not in trail and "T" not in trail.replace("\t", "")
