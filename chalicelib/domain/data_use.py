@@ -21,7 +21,7 @@ from chalicelib.domain import codetables
 from chalicelib.domain.clock import add_years
 from chalicelib.domain.enterprise import Enterprise
 from chalicelib.domain.person import RegisteredPerson
-from chalicelib.domain.records import RecordState
+from chalicelib.domain.records import STATE_LABELS, RecordState
 
 
 @cache
@@ -48,6 +48,12 @@ def held_codes(e: Enterprise, on: date) -> set[str]:
     return {item.code for cert in e.qualifications if cert.valid_on(on) for item in cert.items}
 
 
+def _class_name(cls: str | None) -> str:
+    """资质类别 by name (D101 → 建筑工程施工总承包), from the qualification classes table."""
+    entry = codetables.load_table("qualification_classes").get(cls) if cls else None
+    return entry.name if entry else (cls or "")
+
+
 def application_gaps(e: Enterprise | None, kind: str, target: str, missing_fields: list[str], on: date) -> list[str]:
     """Why an application cannot be accepted on the platform's data (empty: it can)."""
     rules = qualification_rules()
@@ -57,7 +63,7 @@ def application_gaps(e: Enterprise | None, kind: str, target: str, missing_field
         return ["企业不在平台企业库中，请先登记并经主管部门确认"]
     gaps = []
     if e.state != RecordState.CONFIRMED:
-        gaps.append(f"企业信息尚未经主管部门确认（当前状态：{e.state.value}），未进入基础库的企业不能申请资质")
+        gaps.append(f"企业信息尚未经主管部门确认（当前状态：{STATE_LABELS[e.state]}），未进入基础库的企业不能申请资质")
     if missing_fields:
         gaps.append("企业信息不完整，缺少：" + "、".join(missing_fields))
     entry = codetables.qualification_codes().get(target)
@@ -72,11 +78,12 @@ def application_gaps(e: Enterprise | None, kind: str, target: str, missing_field
     if kind in ("RENEWAL", "CHANGE", "REASSESSMENT") and target not in held:
         gaps.append(f"企业未持有有效的“{entry.name}”资质，不能申请{rules['kinds'][kind]}")
     if kind == "UPGRADE" and not same_class:
-        gaps.append(f"升级申请须已持有同类别较低等级资质（{cls}）")
+        gaps.append(f"升级申请须已持有同类别较低等级资质（{_class_name(cls)}）")
     if kind == "UPGRADE" and target in held:
         gaps.append(f"企业已持有“{entry.name}”")
     if kind in ("NEW", "ADD") and same_class:
-        gaps.append(f"企业已持有该类别资质（{'、'.join(sorted(same_class))}），应申请升级或延续")
+        names = "、".join(codetables.qualification_codes().name(c) for c in sorted(same_class))
+        gaps.append(f"企业已持有该类别资质（{names}），应申请升级或延续")
     return gaps
 
 
@@ -179,7 +186,7 @@ def award_gaps(award: str, project: Any | None, stages: list[Any], permits: list
         return ["项目不在平台项目库中，未登记的项目不能申报"]
     gaps = []
     if project.state != RecordState.CONFIRMED:
-        gaps.append(f"项目信息尚未经主管部门确认（当前状态：{project.state.value}）")
+        gaps.append(f"项目信息尚未经主管部门确认（当前状态：{STATE_LABELS[project.state]}）")
     labels = {name: (f.title or name) for name, f in type(project).model_fields.items()}
     missing = [labels.get(f, f) for f in rule["project_fields"] if getattr(project, f, None) in (None, "", [])]
     if missing:
