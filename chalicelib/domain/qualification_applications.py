@@ -209,3 +209,36 @@ def working_days_left(due: date, today: date, calendar: WorkCalendar) -> int:
 def notice_ends(started_on: date, notice_days: int) -> date:
     """公示期: calendar days from the day after the notice starts [U: some rules count working days]."""
     return started_on + timedelta(days=notice_days)
+
+
+def barring_reasons(
+    kind: ApplicationKind, blacklist: list[Any], bad_records: list[Any], today: date
+) -> list[dict[str, str]]:
+    """What bars the application whatever the registry says (data: `bars` in the routing file), each with its basis:
+    an active 黑名单 entry, an open 不良行为 record of a barring kind. 变更、遗失补办、注销 are never barred."""
+    bars = routing_rules()["bars"]
+    if kind.value in bars.get("kinds_exempt", []):
+        return []
+    out = []
+    if bars.get("blacklist"):
+        for entry in blacklist:
+            if entry.active_on(today):
+                out.append(
+                    {
+                        "key": "blacklist",
+                        "reason": f"企业被列入黑名单（{entry.criterion_name}，{entry.authority}认定，"
+                        f"{entry.listed_on}至{entry.removal_on}），认定依据：{entry.basis}",
+                    }
+                )
+    prefixes = tuple(bars.get("bad_behaviour_prefixes", []))
+    for rec in bad_records:
+        code = getattr(rec, "behaviour_code", None) or ""
+        if prefixes and code.startswith(prefixes):
+            out.append(
+                {
+                    "key": "bad_record",
+                    "reason": f"存在公开期内的不良行为记录（{code}：{getattr(rec, 'content', '')}，"
+                    f"公开至{getattr(rec, 'publish_end', '')}）",
+                }
+            )
+    return out

@@ -73,3 +73,32 @@ def test_the_decision_limit_counts_working_days_and_pauses_while_the_enterprise_
     assert open_ == paused
     assert working_days_left(plain, plain, CAL) == 0
     assert working_days_left(plain, CAL.add(plain, 3).day, CAL) == -3
+
+
+def test_a_blacklisted_enterprise_or_a_barring_bad_record_is_refused_with_the_basis():
+    from types import SimpleNamespace
+
+    from chalicelib.domain.credit import BlacklistEntry
+    from chalicelib.domain.qualification_applications import barring_reasons
+
+    entry = BlacklistEntry(
+        entry_id="b1",
+        uscc="91330782677204726D",
+        criterion="BL-1",
+        criterion_name="发生重大及以上工程质量安全事故",
+        basis="浙建罚〔2026〕12号",
+        authority="义乌市住房和城乡建设局",
+        listed_on="2026-06-01",
+        removal_on="2027-05-31",
+        entered_by="x",
+        entered_by_name="x",
+        entered_at="2026-06-01T00:00:00+00:00",
+    )
+    bad = SimpleNamespace(behaviour_code="C1-2-05", content="违法分包", publish_end="2027-04-20")
+    minor = SimpleNamespace(behaviour_code="B2-1-01", content="迟报", publish_end="2027-01-01")
+    today = date(2026, 12, 4)
+    reasons = barring_reasons(ApplicationKind.UPGRADE, [entry], [bad, minor], today)
+    assert [r["key"] for r in reasons] == ["blacklist", "bad_record"]
+    assert "浙建罚〔2026〕12号" in reasons[0]["reason"] and "C1-2-05" in reasons[1]["reason"]
+    assert barring_reasons(ApplicationKind.UPGRADE, [entry], [], date(2027, 6, 1)) == []  # removed from the list
+    assert barring_reasons(ApplicationKind.CANCELLATION, [entry], [bad], today) == []  # 注销 is never barred
