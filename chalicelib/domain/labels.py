@@ -127,6 +127,14 @@ def field_titles() -> dict[str, str]:
     return out
 
 
+def field_info_label(info: Any, fallback: str) -> str:
+    """A pydantic field's Chinese name: its title, else its description up to the first bracket, without the national
+    column name some descriptions carry (合同备案编号 RecordNum → 合同备案编号; 合同金额（万元） → 合同金额)."""
+    text = (info.title or info.description or "").split("（", 1)[0].strip()
+    text = re.sub(r"\s+[A-Za-z][A-Za-z0-9_]*$", "", text)
+    return text if text and not re.fullmatch(r"[A-Za-z0-9_ ]+", text) else fallback
+
+
 def field_path_label(path: str) -> str:
     """`qualifications[0].cert_no` / `registrations.0.issued_on` → 资质证书（第1项）·资质证书编号."""
     titles = field_titles()

@@ -19,7 +19,7 @@ import hmac
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
@@ -36,6 +36,7 @@ from chalicelib.domain.errors import (
     Unauthenticated,
 )
 from chalicelib.domain.identity import Principal, Role
+from chalicelib.domain.labels import field_info_label
 from chalicelib.observability import logger
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
@@ -123,24 +124,12 @@ _PYDANTIC_MESSAGES = {
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """The pydantic models an annotation may hold (X, X | None, list[X], Annotated[A | B, discriminator])."""
-    import typing
-
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     out: list[type[BaseModel]] = []
-    for arg in typing.get_args(annotation):
+    for arg in get_args(annotation):
         out.extend(_models_in(arg))
     return out
-
-
-def _field_name(info: Any, fallback: str) -> str:
-    """A field's Chinese name: its title, else its description up to the first bracket, without the national
-    column name some descriptions carry (合同备案编号 RecordNum → 合同备案编号)."""
-    import re
-
-    text = (info.title or info.description or "").split("（", 1)[0].strip()
-    text = re.sub(r"\s+[A-Za-z][A-Za-z0-9_]*$", "", text)
-    return text if text and not re.fullmatch(r"[A-Za-z0-9_ ]+", text) else fallback
 
 
 def _located(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> tuple[str, str]:
@@ -165,7 +154,7 @@ def _located(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> tuple[str, 
         if info is None:
             current, label = [], str(part)
             continue
-        label = _field_name(info, label or str(part))
+        label = field_info_label(info, label or str(part))
         current = _models_in(info.annotation)
     return ".".join(path), label
 

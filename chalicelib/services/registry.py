@@ -160,7 +160,7 @@ class RegistryService:
         who = self.name_of(entry.actor_username) or entry.actor_username
         org = self.org_of(entry.actor_username) or ""
         if entry.actor_subject.startswith("system:"):
-            who, org = "平台", ""
+            who, org = "平台系统", ""
         detail.update(
             changed_by=who,
             changed_by_org=org,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -13,6 +12,7 @@ from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
 from chalicelib.domain.clock import utcnow
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.identity import Principal, Role, in_region_scope
+from chalicelib.domain.labels import field_info_label
 from chalicelib.domain.permits import business_steps
 from chalicelib.domain.records import RecordType
 from chalicelib.domain.registry_base import input_message
@@ -29,16 +29,14 @@ from chalicelib.domain.stages import (
 from chalicelib.services.ports import Page, RegistryRepository
 
 _DATA = TypeAdapter(StageData)
-_MODELS = {m.model_fields["kind"].default: m for m in StageData.__origin__.__args__}  # type: ignore[attr-defined]
+# the members of the stage union, by their `kind` tag
+_MODELS = {m.model_fields["kind"].default: m for m in get_args(get_args(StageData)[0])}
 
 
 def _field_label(kind: Any, name: str) -> str:
-    """A stage field's Chinese name: its description up to the first bracket (合同金额（万元） → 合同金额)."""
     model = _MODELS.get(kind)
     info = model.model_fields.get(name) if model else None
-    text = (info.description or info.title or "") if info else ""
-    head = text.split("（", 1)[0]
-    return re.sub(r"\s+[A-Za-z]+$", "", head) or name  # 合同备案编号 RecordNum: the national column stays out
+    return field_info_label(info, name) if info else name
 
 
 def _stage_problem(data: dict[str, Any], err: dict[str, Any]) -> dict[str, str]:
