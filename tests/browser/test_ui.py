@@ -467,7 +467,10 @@ def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtim
     page.wait_for_selector("[data-test=my-enterprise]", timeout=WAIT)
     page.click("[data-test=edit-enterprise]")
     form = page.locator(".el-dialog:has-text('补充/修改企业信息')")
+    before = form.locator("[data-test=live-completeness]").inner_text()
     form.locator("[data-field=contact_person] input").fill("王建国")
+    after = form.locator("[data-test=live-completeness]").inner_text()
+    assert before != after and "还缺" in after, (before, after)  # completeness follows the typing
     form.locator("[data-field=contact_phone] input").fill("abc")
     form.locator("[data-test=save-record]").click()
     form.locator("[data-field=contact_phone] .el-form-item__error").wait_for(timeout=WAIT)
