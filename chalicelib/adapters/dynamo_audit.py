@@ -116,6 +116,18 @@ class DynamoAuditLog:
     def record(self, draft: AuditDraft, actor: Principal, meta: RequestMeta) -> AuditEntry:
         return self.commit([], draft, actor, meta)
 
+    def last_entry_for_target(self, target_type: str, target_id: str) -> AuditEntry | None:
+        resp = self._ddb.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": target_key(target_type, target_id)}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        items = resp.get("Items", [])
+        return _entry_from_item(items[0]) if items else None
+
     def entries_for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
         key = target_key(target_type, target_id)
         out: list[AuditEntry] = []

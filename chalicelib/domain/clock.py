@@ -25,6 +25,11 @@ def in_beijing(moment: datetime | str) -> datetime:
     return value.astimezone(BEIJING)
 
 
+def cn_date(d: date) -> str:
+    """A date as people write it: 2026年12月4日."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
 def cn_datetime(moment: datetime | str, *, seconds: bool = False) -> str:
     """Beijing time as people write it: 2026年12月4日 10:05 (10:05:09 with seconds)."""
     t = in_beijing(moment)

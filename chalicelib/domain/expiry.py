@@ -12,6 +12,8 @@ from datetime import date
 
 from pydantic import BaseModel
 
+from chalicelib.domain.clock import cn_date
+
 SOON_DAYS = 90  # 到期前三个月提醒 (the 90/30-day reminders count down from the same date)
 
 # What each certificate is called, and which of its fields names it (its number).
@@ -36,14 +38,10 @@ class Expiry:
     def message(self) -> str:
         name = f"{self.certificate}{self.number or ''}"
         if self.expired:
-            return f"{name}已于{_cn(self.valid_until)}过期"
+            return f"{name}已于{cn_date(self.valid_until)}过期"
         if self.days_left == 0:
             return f"{name}今天到期"
-        return f"{name}将于{_cn(self.valid_until)}到期（还有{self.days_left}天）"
-
-
-def _cn(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
+        return f"{name}将于{cn_date(self.valid_until)}到期（还有{self.days_left}天）"
 
 
 def expiries(record: BaseModel, today: date, soon_days: int = SOON_DAYS) -> list[Expiry]:

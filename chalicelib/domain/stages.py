@@ -259,6 +259,7 @@ def contractor_problems(filing: ContractFiling, enterprises: dict[str, Any]) -> 
     needs, valid on the contract date (the rule is data: contract_types.contractor_qualification_types). An enterprise
     not in the registry (`enterprises` lacks it: e.g. from outside the province) is not judged here."""
     from chalicelib.domain import codetables
+    from chalicelib.domain.clock import cn_date
 
     entry = next(e for e in codetables.contract_types().entries if e.extra.get("kind") == filing.contract_type.value)
     needed = set(entry.extra.get("contractor_qualification_types") or [])
@@ -278,8 +279,7 @@ def contractor_problems(filing: ContractFiling, enterprises: dict[str, Any]) -> 
             {
                 "field": field,
                 "label": label,
-                "message": f"{label}{ent.name or uscc}没有{filing.contract_date.year}年{filing.contract_date.month}月"
-                f"{filing.contract_date.day}日有效的{wanted}，不能承接{entry.name}",
+                "message": f"{label}{ent.name or uscc}没有{cn_date(filing.contract_date)}有效的{wanted}，不能承接{entry.name}",
             }
         )
     return out

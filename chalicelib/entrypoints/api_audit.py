@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from chalicelib.domain.audit import ACTION_LABELS, TARGET_TYPE_LABELS, AuditEntry, ChainReport
 from chalicelib.domain.clock import cn_datetime
 from chalicelib.domain.identity import OFFICIAL_ROLES, PROVINCE_ROLES, ROLE_LABELS, Role
+from chalicelib.domain.labels import region_name
 from chalicelib.entrypoints.http import Ctx, api_route, decode_cursor, encode_cursor
 from chalicelib.wiring import get_audit_query_service
 
@@ -61,8 +62,6 @@ def _role_label(role: str) -> str:
 
 def _org_name(org: str) -> str:
     """A region code by its name (330782 → 义乌市); anything else as it was recorded."""
-    from chalicelib.domain.labels import region_name
-
     if org.isdigit() and len(org) == 6:
         return region_name(org) or org
     return org

@@ -29,6 +29,10 @@ class Page(Generic[T]):
 class AuditLog(Protocol):
     def entries_for_target(self, target_type: str, target_id: str) -> list[AuditEntry]: ...
 
+    def last_entry_for_target(self, target_type: str, target_id: str) -> AuditEntry | None:
+        """The target's newest entry (one read, whatever the length of its trail)."""
+        ...
+
     def entries_for_actor(self, subject: str, *, limit: int, cursor: dict | None) -> Page[AuditEntry]: ...
 
     def entries_for_day(self, day: str, *, action: str | None, limit: int, cursor: dict | None) -> Page[AuditEntry]:

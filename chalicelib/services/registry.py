@@ -147,10 +147,7 @@ class RegistryService:
     def stale(self, record: RecordBase, version: int) -> Conflict:
         """A 409 that says who changed the record, when and how, since the version the client edited; the client
         reloads and shows which fields differ from its copy."""
-        entry = None
-        if self.audit is not None:
-            entries = self.audit.entries_for_target(record.RECORD_TYPE.value, record.record_id)
-            entry = max(entries, key=lambda e: e.seq) if entries else None
+        entry = self.audit.last_entry_for_target(record.RECORD_TYPE.value, record.record_id) if self.audit else None
         detail: dict[str, Any] = {"field": "version", "current_version": record.version, "your_version": version}
         if entry is None:
             return Conflict(

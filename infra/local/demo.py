@@ -511,6 +511,7 @@ def _play(repo, records, targets, now) -> None:
     from datetime import timedelta
 
     from chalicelib import wiring
+    from chalicelib.adapters.dynamo_registry import record_key
     from chalicelib.domain.audit import RequestMeta
     from chalicelib.domain.identity import Principal, Role
     from chalicelib.domain.records import RecordState
@@ -521,7 +522,7 @@ def _play(repo, records, targets, now) -> None:
     meta = RequestMeta(request_id="demo-seed")
     outcomes = {RecordState.CONFIRMED: Outcome.CONFIRMED, RecordState.IN_DOUBT: Outcome.IN_DOUBT}
     for record in records:
-        target = targets.get((record.RECORD_TYPE, record_key_of(record)))
+        target = targets.get((record.RECORD_TYPE, record_key(record)))
         if target is None or target[0] == RecordState.IMPORTED:
             continue
         state, waited_days = target
@@ -534,7 +535,7 @@ def _play(repo, records, targets, now) -> None:
             display_name="演示数据（企业提交）",
         )
         registry = RegistryService(repo, wiring.get_blob_store(), clock=lambda at=submitted_at: at)
-        current = registry.submit(filer, meta, record.RECORD_TYPE, record_key_of(record), version=record.version)
+        current = registry.submit(filer, meta, record.RECORD_TYPE, record_key(record), version=record.version)
         if state == RecordState.SUBMITTED:
             continue
         county = Principal(
@@ -549,17 +550,11 @@ def _play(repo, records, targets, now) -> None:
             county,
             meta,
             record.RECORD_TYPE,
-            record_key_of(record),
+            record_key(record),
             version=current.version,
             outcome=outcomes[state],
             reason="与2014年纸质材料核对一致" if state == RecordState.CONFIRMED else "资质证书原件待核实",
         )
-
-
-def record_key_of(record) -> tuple[str, ...]:
-    from chalicelib.adapters.dynamo_registry import record_key
-
-    return record_key(record)
 
 
 # The demo's issued permit: its certificate's QR code opens /ui/#/public/verify?vid=... (local demo data only; real

@@ -158,6 +158,10 @@ class FakeAuditLog:
     def entries_for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
         return [e.model_copy() for e in self._chains.get(target_key(target_type, target_id), [])]
 
+    def last_entry_for_target(self, target_type: str, target_id: str) -> AuditEntry | None:
+        chain = self._chains.get(target_key(target_type, target_id), [])
+        return chain[-1].model_copy() if chain else None
+
     def entries_for_actor(self, subject: str, *, limit: int, cursor: dict | None) -> Page[AuditEntry]:
         mine = [e for e in self.all_entries() if e.actor_subject == subject]
         mine.sort(key=lambda e: (e.at, e.target_key, e.seq), reverse=True)  # newest first, like the GSI query
