@@ -42,7 +42,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, runtime):
+def page(browser, runtime, request):
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     pg = context.new_page()
     pg.console_errors = []
@@ -53,6 +53,9 @@ def page(browser, runtime):
     pg.on("response", lambda r: r.status >= 400 and pg.http_errors.append(f"{r.status} {r.request.method} {r.url}"))
     pg.base = runtime["base"]
     yield pg
+    if getattr(request.node, "failed_call", False):  # what the page showed when the test failed
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SHOTS / f"FAILED-{request.node.name[:80]}.png"), full_page=True)
     context.close()
 
 
@@ -445,6 +448,15 @@ def pick(page, field, text: str | None = None) -> None:
     page.wait_for_timeout(200)
 
 
+def saved(form) -> None:
+    """The form's save went through: its dialog closes (a toast of an earlier save may still be on the screen); if it
+    stays open, the form's own words say why."""
+    try:
+        form.wait_for(state="hidden", timeout=WAIT)
+    except Exception:
+        raise AssertionError(f"the form did not close after saving:\n{form.inner_text()}") from None
+
+
 def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtime):
     """补充缺失信息 in the browser: a bad phone number is refused under its field, the corrected record is saved, a
     qualification certificate with its items is added (a bad number refused under the row's field), the portal warns
@@ -480,7 +492,7 @@ def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtim
     form.locator("[data-field=registered_capital] input").fill("5000")
     pick(page, form.locator("[data-field=economic_type]"))
     form.locator("[data-test=save-record]").click()
-    page.wait_for_selector("text=已保存", timeout=WAIT)
+    saved(form)
     card = page.locator("[data-test=my-enterprise]")
     assert "待补充" not in card.inner_text() or "联系电话" not in card.locator(".missing-list").inner_text()
     shot(page, "31-portal-saved")
@@ -509,7 +521,7 @@ def test_enterprise_completes_and_submits_its_records_in_the_portal(page, runtim
     assert "资质证书编号“D12345”格式不正确" in error.inner_text()
     cert.locator("[data-field='qualifications.0.cert_no'] input").fill("D233000123")
     form.locator("[data-test=save-record]").click()
-    page.wait_for_selector("text=已保存", timeout=WAIT)
+    saved(form)
     parts = page.locator("[data-test=my-parts]")
     parts.locator("[data-part=qualifications] >> text=D233000123").wait_for(timeout=WAIT)
     assert "建筑工程施工总承包二级" in parts.inner_text()
