@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     permit_review_seconds: int = 0
     permit_escalation_seconds: int = 0
     permit_completion_seconds: int = 0
+    # The 公示 of a qualification application in seconds instead of days (development stages only; 0 = the days of
+    # the routing table).
+    qualification_notice_seconds: int = 0
     # The national (MOHURD) interface; on deployed stages the key is in Secrets Manager.
     national_api_url: str = ""
     national_api_key: str = ""

@@ -400,6 +400,24 @@ def get_data_use_service():
 
 
 @cache
+def get_qualification_application_service():
+    from chalicelib.adapters.dynamo_qualification_applications import DynamoQualificationApplicationStore
+    from chalicelib.services.qualification_applications import QualificationApplicationService
+
+    s = get_settings()
+    notice = s.qualification_notice_seconds if s.development and s.qualification_notice_seconds else None
+    return QualificationApplicationService(
+        DynamoQualificationApplicationStore(s.main_table, get_audit_log()),
+        get_registry_repository(),
+        get_data_use_service(),
+        get_credit_store(),
+        get_audit_log(),
+        calendar=get_work_calendar_service().calendar,
+        notice_seconds=notice,
+    )
+
+
+@cache
 def get_consistency_check():
     from chalicelib.adapters.dynamo_stats import DynamoRecordScan
     from chalicelib.services.consistency import ConsistencyCheck
@@ -441,6 +459,7 @@ def reset() -> None:
         get_national_sync_service,
         get_statistics_service,
         get_data_use_service,
+        get_qualification_application_service,
         get_consistency_check,
         cursor_key,
         get_settings,

@@ -71,6 +71,10 @@ class AuditAction(StrEnum):
     STAGE_CHECKED = "STAGE_CHECKED"
     SYNC_RESENT = "SYNC_RESENT"
     QUALIFICATION_REVIEWED = "QUALIFICATION_REVIEWED"
+    QUALIFICATION_APPLIED = "QUALIFICATION_APPLIED"
+    QUALIFICATION_APPLICATION_REFUSED = "QUALIFICATION_APPLICATION_REFUSED"
+    QUALIFICATION_APPLICATION_STEP = "QUALIFICATION_APPLICATION_STEP"
+    QUALIFICATION_CERT_CHANGED = "QUALIFICATION_CERT_CHANGED"
     VERIFICATION_ANSWERED = "VERIFICATION_ANSWERED"
     WORK_CALENDAR_LOADED = "WORK_CALENDAR_LOADED"
     USER_LOGGED_OUT = "USER_LOGGED_OUT"
@@ -109,6 +113,7 @@ TARGET_TYPE_LABELS: dict[str, str] = {
     "login": "登录",
     "notice": "通知",
     "permit_application": "施工许可申请",
+    "qualification_application": "资质申请",
     "stage_record": "项目阶段",
     "supplement_request": "补正通知",
     "upload": "上传文件",
@@ -167,6 +172,10 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.STAGE_CHECKED: "核查环节信息",
     AuditAction.SYNC_RESENT: "重新上报国家平台",
     AuditAction.QUALIFICATION_REVIEWED: "资质申请平台数据审查",
+    AuditAction.QUALIFICATION_APPLIED: "提交资质申请",
+    AuditAction.QUALIFICATION_APPLICATION_REFUSED: "资质申请未通过平台数据审查",
+    AuditAction.QUALIFICATION_APPLICATION_STEP: "资质申请办理",
+    AuditAction.QUALIFICATION_CERT_CHANGED: "资质证书依许可决定变更",
     AuditAction.VERIFICATION_ANSWERED: "招投标监管核验",
     AuditAction.WORK_CALENDAR_LOADED: "载入节假日安排",
     AuditAction.USER_LOGGED_OUT: "退出登录",

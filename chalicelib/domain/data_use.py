@@ -45,7 +45,7 @@ class Requirement:
 
 
 def held_codes(e: Enterprise, on: date) -> set[str]:
-    return {item.code for cert in e.qualifications if cert.valid_on(on) for item in cert.items}
+    return {item.code for cert in e.qualifications if cert.valid_on(on) for item in cert.items if item.status != "注销"}
 
 
 def _class_name(cls: str | None) -> str:
@@ -54,8 +54,11 @@ def _class_name(cls: str | None) -> str:
     return entry.name if entry else (cls or "")
 
 
-def application_gaps(e: Enterprise | None, kind: str, target: str, missing_fields: list[str], on: date) -> list[str]:
-    """Why an application cannot be accepted on the platform's data (empty: it can)."""
+def application_gaps(
+    e: Enterprise | None, kind: str, target: str, missing_fields: list[str], on: date, *, need_standard: bool = True
+) -> list[str]:
+    """Why an application cannot be accepted on the platform's data (empty: it can). Without `need_standard`, a
+    target without a platform standard is no gap (the authority reviews it on the application's materials)."""
     rules = qualification_rules()
     if kind not in rules["kinds"]:
         return [f"申请类型“{kind}”无效，应为：{'、'.join(rules['kinds'].values())}"]
@@ -70,12 +73,12 @@ def application_gaps(e: Enterprise | None, kind: str, target: str, missing_field
     if entry is None:
         gaps.append(f"资质代码“{target}”不在代码表中")
         return gaps
-    if target not in rules["requirements"]:
+    if need_standard and target not in rules["requirements"]:
         gaps.append(f"“{entry.name}”暂无平台数据审查标准，请联系系统管理员配置")
     held = held_codes(e, on)
     cls = entry.extra.get("class")
     same_class = {c for c in held if (codetables.qualification_codes().get(c) or entry).extra.get("class") == cls}
-    if kind in ("RENEWAL", "CHANGE", "REASSESSMENT") and target not in held:
+    if kind in ("RENEWAL", "CHANGE", "REASSESSMENT", "REPLACEMENT", "CANCELLATION") and target not in held:
         gaps.append(f"企业未持有有效的“{entry.name}”资质，不能申请{rules['kinds'][kind]}")
     if kind == "UPGRADE" and not same_class:
         gaps.append(f"升级申请须已持有同类别较低等级资质（{_class_name(cls)}）")
@@ -146,6 +149,19 @@ def review_qualification(
                 actual=len(counted),
                 met=len(counted) >= ach["min"],
                 evidence=counted,
+            )
+        )
+    cap = rule.get("capital")
+    if cap:
+        have = float(e.registered_capital) if e.registered_capital is not None else 0.0
+        out.append(
+            Requirement(
+                key="capital",
+                label=f"{cap['label']}不少于{cap['min']}万元",
+                required=cap["min"],
+                actual=have,
+                met=have >= float(cap["min"]),
+                evidence=[{"registered_capital": have}],
             )
         )
     if rule.get("safety_licence"):

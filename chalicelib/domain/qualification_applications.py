@@ -9,7 +9,8 @@ paused while a supplement request (补正) is in the enterprise's court. Lifecyc
         │                   │  ├──start_notice──▶ PUBLIC_NOTICE ──approve──▶ APPROVED
         │                   │  ├──approve──▶ APPROVED (no notice required)      └──reject──▶ REJECTED
         │                   │  ├──reject──▶ REJECTED
-        │                   │  └──forward──▶ FORWARDED (报住房和城乡建设部)
+        │                   │  ├──forward──▶ FORWARDED (报住房和城乡建设部)
+        │                   │  └──refer_up──▶ ACCEPTED at the next level up (初审通过，转报上级)
         └──refuse──▶ REFUSED (不予受理)        SUBMITTED/ACCEPTED/SUPPLEMENT_REQUESTED ──withdraw──▶ WITHDRAWN
 """
 
@@ -21,9 +22,12 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 from chalicelib.domain import codetables
+from chalicelib.domain.clock import add_years
 from chalicelib.domain.lifecycle import TransitionTable
 from chalicelib.domain.workdays import WorkCalendar
 
@@ -82,6 +86,7 @@ class AppEvent(StrEnum):
     APPROVE = "APPROVE"
     REJECT = "REJECT"
     FORWARD = "FORWARD"
+    REFER_UP = "REFER_UP"
     WITHDRAW = "WITHDRAW"
 
 
@@ -103,6 +108,7 @@ STATE_LABELS: dict[StrEnum, str] = {
     AppEvent.APPROVE: "准予许可",
     AppEvent.REJECT: "不予许可",
     AppEvent.FORWARD: "报住房和城乡建设部",
+    AppEvent.REFER_UP: "初审通过，转报上级",
     AppEvent.WITHDRAW: "撤回申请",
 }
 
@@ -120,6 +126,7 @@ APPLICATION_LIFECYCLE: TransitionTable[AppState, AppEvent] = TransitionTable(
         (S.ACCEPTED, E.APPROVE): S.APPROVED,
         (S.ACCEPTED, E.REJECT): S.REJECTED,
         (S.ACCEPTED, E.FORWARD): S.FORWARDED,
+        (S.ACCEPTED, E.REFER_UP): S.ACCEPTED,
         (S.ACCEPTED, E.WITHDRAW): S.WITHDRAWN,
         (S.PUBLIC_NOTICE, E.APPROVE): S.APPROVED,
         (S.PUBLIC_NOTICE, E.REJECT): S.REJECTED,
@@ -231,14 +238,293 @@ def barring_reasons(
                     }
                 )
     prefixes = tuple(bars.get("bad_behaviour_prefixes", []))
+
+    def get(rec: Any, key: str) -> Any:
+        return rec.get(key) if isinstance(rec, dict) else getattr(rec, key, None)
+
     for rec in bad_records:
-        code = getattr(rec, "behaviour_code", None) or ""
+        code = get(rec, "behaviour_code") or ""
         if prefixes and code.startswith(prefixes):
             out.append(
                 {
                     "key": "bad_record",
-                    "reason": f"存在公开期内的不良行为记录（{code}：{getattr(rec, 'content', '')}，"
-                    f"公开至{getattr(rec, 'publish_end', '')}）",
+                    "reason": f"存在公开期内的不良行为记录（{code}：{get(rec, 'content') or ''}，"
+                    f"公开至{get(rec, 'publish_end') or ''}）",
                 }
             )
     return out
+
+
+# ---- levels: who holds an application -------------------------------------------------------------------------------
+
+LEVEL_ORDER = ("county", "city", "province", "ministry")
+LEVEL_DIGITS = {"ministry": "1", "province": "2", "city": "3", "county": "4"}
+
+
+def level_region(level: str, county: str) -> str:
+    """The region code of the authority at `level` over the enterprise's county (the ministry: the province's)."""
+    from chalicelib.domain import identifiers
+
+    if level == "county":
+        return county
+    if level == "city":
+        return identifiers.city_of(county) or county
+    return "330000"
+
+
+def handling_level(level: str) -> str:
+    """The provincial level that works on an application at `level`: a ministry-level one is prepared by the
+    province and forwarded (报部)."""
+    return "province" if level == "ministry" else level
+
+
+def next_level(current: str, decide: str) -> str | None:
+    """The level an application is passed up to after a preliminary review (初审) at `current`, None when `current`
+    decides (or forwards to the ministry)."""
+    top = handling_level(decide)
+    i, j = LEVEL_ORDER.index(current), LEVEL_ORDER.index(top)
+    return LEVEL_ORDER[i + 1] if i < j else None
+
+
+def role_level(role: str) -> str | None:
+    return {"county_official": "county", "city_official": "city", "province_official": "province"}.get(role)
+
+
+# ---- the application ---------------------------------------------------------------------------------------------
+
+
+class SupplementRound(BaseModel):
+    """One 补正 round: what the authority asked for, and the enterprise's answer (the clock stops in between)."""
+
+    requested_on: str
+    requested_at: str
+    requested_by: str
+    level: str
+    items: list[str]
+    answered_on: str | None = None
+    answered_at: str | None = None
+    answer: str | None = None
+
+
+class ReviewSnapshot(BaseModel):
+    """The platform data review as it stood at a step (at submission and again at the decision)."""
+
+    at: str
+    stage: Literal["submission", "notice", "decision"]
+    met: bool
+    requirements: list[dict[str, Any]]
+    bars: list[dict[str, str]] = Field(default_factory=list)
+
+
+class Step(BaseModel):
+    """One step of the application's way, for its page (the audit trail holds the sealed record)."""
+
+    at: str
+    event: str
+    by: str
+    level: str | None = None
+    note: str | None = None
+
+
+class QualificationApplication(BaseModel):
+    """资质申请: kind + target qualification (+ the certificate it concerns), routed by data, with its data review."""
+
+    application_id: str
+    uscc: str
+    enterprise_name: str | None = None
+    region_code: str = Field(description="企业所在县（市、区）")
+    kind: ApplicationKind
+    target: str
+    target_label: str
+    certificate_no: str | None = None
+    changes: dict[str, str] = Field(default_factory=dict, description="变更事项：字段 → 新值")
+    statement: str | None = Field(default=None, description="申请说明")
+    state: AppState = AppState.SUBMITTED
+    version: int = 1
+    # routing, from the data table at submission
+    accept_level: str
+    decide_level: str
+    decide_days: int
+    notice_days: int
+    route_rule: str
+    current_level: str
+    # the statutory clock
+    submitted_at: str
+    accepted_on: str | None = None
+    decision_due: str | None = None
+    supplements: list[SupplementRound] = Field(default_factory=list)
+    notice_started_on: str | None = None
+    notice_until: str | None = None
+    reviews: list[ReviewSnapshot] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    # the decision and its effect on the certificate
+    decided_by: str | None = None
+    decided_on: str | None = None
+    decision_reason: str | None = None
+    approval_no: str | None = None
+    new_certificate_no: str | None = None
+    effect_applied: bool = False
+    created_at: str
+    updated_at: str
+
+    def pauses(self) -> list[Pause]:
+        return [
+            Pause(date.fromisoformat(r.requested_on), date.fromisoformat(r.answered_on) if r.answered_on else None)
+            for r in self.supplements
+        ]
+
+    def open_supplement(self) -> SupplementRound | None:
+        return next((r for r in self.supplements if r.answered_on is None), None)
+
+    def waiting_on(self) -> str | None:
+        """Who has the application now: a level's region key, or None (the enterprise, or nobody)."""
+        if self.state in (AppState.SUBMITTED, AppState.ACCEPTED, AppState.PUBLIC_NOTICE):
+            return self.current_level
+        return None
+
+
+def due_date(app: QualificationApplication, calendar: WorkCalendar, today: date) -> date | None:
+    if not app.accepted_on:
+        return None
+    return decision_due(date.fromisoformat(app.accepted_on), app.decide_days, app.pauses(), calendar, today)
+
+
+# ---- effects of an approval on the qualification certificate -------------------------------------------------------
+
+CANCELLED = "注销"
+
+
+def validity_years() -> int:
+    return int(routing_rules().get("validity_years", 5))
+
+
+def approval_number(year: int, serial: int) -> str:
+    return routing_rules()["approval_no_format"].format(year=year, serial=serial)
+
+
+def new_certificate_number(target: str, level: str, serial: int) -> str:
+    """资质证书编号 of a certificate issued at `level`: family letter + level digit + 33 (浙江) + 6-digit serial."""
+    return f"{target[0]}{LEVEL_DIGITS[level]}33{serial:06d}"
+
+
+def needs_new_certificate(app: QualificationApplication) -> bool:
+    """A certificate is issued under a new number when none is concerned yet (首次申请), or when the deciding level
+    is not the one that issued the certificate the target joins (an upgrade from a city's 三级 to the province's)."""
+    if app.kind == ApplicationKind.NEW:
+        return True
+    if app.kind in (ApplicationKind.UPGRADE, ApplicationKind.ADD) and app.certificate_no:
+        return app.certificate_no[1:2] != LEVEL_DIGITS[handling_level(app.decide_level)]
+    return False
+
+
+def certificate_for(e: Any, app: QualificationApplication, on: date) -> Any | None:
+    """The certificate the application concerns: the one named, else (升级) the one holding the same class, else
+    (增项) the valid one of the same qualification type."""
+    certs = list(e.qualifications)
+    if app.certificate_no:
+        return next((c for c in certs if c.cert_no == app.certificate_no), None)
+    entry = codetables.qualification_codes().get(app.target)
+    cls = entry.extra.get("class") if entry else None
+    for c in certs:
+        if not c.valid_on(on):
+            continue
+        for item in c.items:
+            other = codetables.qualification_codes().get(item.code)
+            if other and other.extra.get("class") == cls and item.status != CANCELLED:
+                return c
+    return None
+
+
+def apply_decision(
+    e: Any, app: QualificationApplication, on: date, authority: str, *, cert_no: str | None
+) -> dict[str, Any]:
+    """The enterprise record's changed fields after an approval (pure). `cert_no` is the new certificate's number
+    where one is issued. Items carry the approval number: applying the same decision twice changes nothing."""
+    from chalicelib.domain.enterprise import QualificationCert, QualificationItem
+
+    certs = [c.model_copy(deep=True) for c in e.qualifications]
+    if any(i.approval_no == app.approval_no for c in certs for i in c.items) and app.kind not in (
+        ApplicationKind.CHANGE,
+        ApplicationKind.REPLACEMENT,
+    ):
+        return {}
+    until = add_years(on, validity_years()) - timedelta(days=1)
+    item = QualificationItem(
+        code=app.target, is_primary=None, approval_no=app.approval_no, approved_on=on, acquired_by=KIND_LABELS[app.kind]
+    )
+    held = certificate_for(e.model_copy(update={"qualifications": certs}), app, on)  # one of the copies
+    entry = codetables.qualification_codes().get(app.target)
+    cls = entry.extra.get("class") if entry else None
+    changes: dict[str, Any] = {}
+
+    def same_class(code: str) -> bool:
+        other = codetables.qualification_codes().get(code)
+        return bool(other and other.extra.get("class") == cls)
+
+    if app.kind in (ApplicationKind.NEW, ApplicationKind.UPGRADE, ApplicationKind.ADD):
+        if held is not None and app.kind == ApplicationKind.UPGRADE and cert_no:
+            # the lower grade moves to the new certificate: it is cancelled on the old one, which ends when nothing
+            # valid is left on it (its national rows say so: IsValid 0)
+            for i in held.items:
+                if same_class(i.code) and i.status != CANCELLED:
+                    i.status = CANCELLED
+            if all(i.status == CANCELLED for i in held.items):
+                held.valid_until = on - timedelta(days=1)
+        elif held is not None and app.kind == ApplicationKind.UPGRADE:
+            held.items = [i for i in held.items if not same_class(i.code)]  # replaced on the same certificate
+        if cert_no:
+            primary = item.model_copy(update={"is_primary": True})
+            certs.append(
+                QualificationCert(
+                    cert_no=cert_no,
+                    qualification_type=(held.qualification_type if held else None) or _type_of(app.target),
+                    issuing_authority=authority,
+                    issued_on=on,
+                    valid_until=until,
+                    items=[primary],
+                )
+            )
+        elif held is not None:
+            was_primary = app.kind == ApplicationKind.UPGRADE and not any(i.is_primary for i in held.items)
+            held.items.append(item.model_copy(update={"is_primary": True if was_primary else None}))
+            held.issued_on = on  # 换发: the certificate is reissued with the new item
+    elif held is None:
+        raise LookupError(f"企业未持有资质证书{app.certificate_no or ''}")
+    elif app.kind in (ApplicationKind.RENEWAL, ApplicationKind.REASSESSMENT):
+        base = held.valid_until if held.valid_until and held.valid_until >= on else on
+        held.valid_until = add_years(base, validity_years()) if app.kind == ApplicationKind.RENEWAL else until
+        held.issued_on = on
+        held.standard_version = "2014"
+        for i in held.items:
+            if i.code == app.target:
+                i.approval_no, i.approved_on = app.approval_no, on
+    elif app.kind == ApplicationKind.CHANGE:
+        held.issued_on = on
+        changes.update({k: v for k, v in app.changes.items() if k in CHANGEABLE_FIELDS})
+    elif app.kind == ApplicationKind.REPLACEMENT:
+        held.issued_on = on  # 补发: same number, new issue date
+    elif app.kind == ApplicationKind.CANCELLATION:
+        for i in held.items:
+            if i.code == app.target:
+                i.status, i.approval_no, i.approved_on = CANCELLED, app.approval_no, on
+        if all(i.status == CANCELLED for i in held.items):
+            held.valid_until = on - timedelta(days=1)  # 注销 ends the certificate
+    changes["qualifications"] = certs
+    return changes
+
+
+# 变更事项: the enterprise fields a 资质变更 may change, with their names
+CHANGEABLE_FIELDS = {
+    "name": "企业名称",
+    "address": "经营地址",
+    "legal_rep": "法定代表人",
+    "registered_capital": "注册资本（万元）",
+}
+
+
+def _type_of(target: str) -> str | None:
+    """资质类型 (CertTypeNum) of a qualification code, by its family letter (qualification_types apt_family)."""
+    return next(
+        (e.code for e in codetables.qualification_types().entries if (e.extra or {}).get("apt_family") == target[:1]),
+        None,
+    )

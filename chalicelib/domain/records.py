@@ -42,6 +42,7 @@ class RecordEvent(StrEnum):
     REOPEN = "REOPEN"  # the level above reopens a decision
     REQUEST_SUPPLEMENT = "REQUEST_SUPPLEMENT"  # 要求补正
     ESCALATE = "ESCALATE"  # 提交上级审核
+    AMEND_BY_DECISION = "AMEND_BY_DECISION"  # 依行政许可决定变更（资质证书升级、增项、延续、变更、注销…）
 
 
 STATE_LABELS = {
@@ -60,6 +61,7 @@ STATE_LABELS = {
     RecordEvent.REOPEN: "重新审核",
     RecordEvent.REQUEST_SUPPLEMENT: "要求补正",
     RecordEvent.ESCALATE: "提交上级审核",
+    RecordEvent.AMEND_BY_DECISION: "依许可决定变更",
 }
 
 RECORD_LIFECYCLE: TransitionTable[RecordState, RecordEvent] = TransitionTable(
@@ -83,6 +85,8 @@ RECORD_LIFECYCLE: TransitionTable[RecordState, RecordEvent] = TransitionTable(
         (RecordState.SUPPLEMENT_REQUESTED, RecordEvent.SUBMIT): RecordState.SUBMITTED,
         (RecordState.SUBMITTED, RecordEvent.ESCALATE): RecordState.SUBMITTED,
         (RecordState.IN_DOUBT, RecordEvent.ESCALATE): RecordState.IN_DOUBT,
+        # an authority's licensing decision changes a base-registry record; it stays in the base registry
+        (RecordState.CONFIRMED, RecordEvent.AMEND_BY_DECISION): RecordState.CONFIRMED,
     },
     labels=STATE_LABELS,
 )

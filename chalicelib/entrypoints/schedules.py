@@ -77,3 +77,16 @@ def check_work_calendar(event):
         logger().warning("holiday arrangement missing", extra={"years": missing})
     metrics().add_metric(name="WorkCalendarYearsMissing", unit="Count", value=len(missing))
     return {"missing_years": missing}
+
+
+@bp.schedule(
+    "rate(5 minutes)", name="finish_qualification_decisions", description="补完已准予许可但资质证书尚未变更的资质申请"
+)
+def finish_qualification_decisions(event):
+    """An approval changes the certificate in a second write; one that a stopped process left undone is finished."""
+    from chalicelib.wiring import get_qualification_application_service
+
+    meta = RequestMeta(request_id=getattr(event, "event_id", "") or "", source_ip="scheduler")
+    count = get_qualification_application_service().finish_pending(meta)
+    metrics().add_metric(name="QualificationEffectsFinished", unit="Count", value=count)
+    return {"finished": count}

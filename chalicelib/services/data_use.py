@@ -63,19 +63,7 @@ class DataUseService:
         gaps = data_use.application_gaps(e, kind, target, missing, on)
         if gaps:
             raise InvalidInput("平台数据不足，申请不予受理：" + "；".join(gaps), details=[{"reason": g} for g in gaps])
-        persons = self._all(lambda c: self.registry.list_by_owner(RecordType.PERSON, uscc, limit=200, cursor=c))
-        achievements = self._achievements(uscc)
-        bad = [
-            {
-                "credit_id": c.credit_id,
-                "behaviour_code": c.behaviour_code,
-                "content": c.content,
-                "publish_end": c.publish_end,
-            }
-            for c in self._all(lambda cur: self.credit_store.credits_of_owner(uscc, on, limit=100, cursor=cur))
-            if str(c.kind) == "BAD"
-        ]
-        reqs = data_use.review_qualification(e, target, persons, achievements, bad, on)
+        reqs = self.requirements(e, target, on)
         report = {
             "uscc": uscc,
             "enterprise_name": e.name,
@@ -106,6 +94,27 @@ class DataUseService:
             meta,
         )
         return report
+
+    def requirements(self, e: Any, target: str, on: date) -> list[data_use.Requirement]:
+        """The target's requirements checked against the platform's confirmed data of the enterprise `e`."""
+        uscc = e.uscc
+        persons = self._all(lambda c: self.registry.list_by_owner(RecordType.PERSON, uscc, limit=200, cursor=c))
+        return data_use.review_qualification(
+            e, target, persons, self._achievements(uscc), self.bad_records(uscc, on), on
+        )
+
+    def bad_records(self, uscc: str, on: date) -> list[dict[str, Any]]:
+        """The enterprise's bad-behaviour records within their publication period."""
+        return [
+            {
+                "credit_id": c.credit_id,
+                "behaviour_code": c.behaviour_code,
+                "content": c.content,
+                "publish_end": c.publish_end,
+            }
+            for c in self._all(lambda cur: self.credit_store.credits_of_owner(uscc, on, limit=100, cursor=cur))
+            if str(c.kind) == "BAD"
+        ]
 
     def _achievements(self, uscc: str) -> list[dict[str, Any]]:
         out = []

@@ -9,6 +9,10 @@ from typing import Any
 DEMO_PASSWORD = "Demo#2015zj"  # noqa: S105 - published demo password of the local platform only
 
 
+# the qualification walkthrough's enterprise: 市政三级, one registered constructor short of 二级 (资质升级)
+SHIZHENG_USCC = "91330782MA2F00880W"
+
+
 @dataclass(frozen=True)
 class DemoAccount:
     username: str
@@ -49,6 +53,15 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         "330782",
         "91330782MA2F00063N",
         "义乌市建工集团有限公司",
+        is_main=True,
+    ),
+    DemoAccount(
+        "ent_shizheng",
+        "enterprise",
+        "方晓东（企业填报员）",
+        "330782",
+        SHIZHENG_USCC,
+        "义乌市城建市政工程有限公司",
         is_main=True,
     ),
     DemoAccount("county_yiwu", "county_official", "陈静（义乌市建设局）", "330782", org_name="义乌市住房和城乡建设局"),
@@ -461,6 +474,10 @@ def seed_registry() -> dict[str, int]:
                 owner_uscc=jiangong.uscc,
             )
         )
+    shizheng, staff, works = _shizheng(now, legacy, _id_card, person_key, secret)
+    enterprises.append(shizheng)
+    persons.extend(staff)
+    projects.extend(works)
     records = []
     for r in [*enterprises, *persons, *projects]:
         key = (r.RECORD_TYPE, record_key(r))
@@ -495,6 +512,7 @@ def seed_registry() -> dict[str, int]:
         RequestMeta(),
     )
     _issued_permit(now, legacy)
+    _completed_permit(now, works[0])
     return {
         "enterprises": len(enterprises),
         "persons": len(persons),
@@ -555,6 +573,131 @@ def _play(repo, records, targets, now) -> None:
             outcome=outcomes[state],
             reason="与2014年纸质材料核对一致" if state == RecordState.CONFIRMED else "资质证书原件待核实",
         )
+
+
+def _shizheng(now, provenance, id_card, person_key, secret):
+    """义乌市城建市政工程有限公司: 市政公用工程施工总承包三级 (issued by 金华市), 11 confirmed 市政 constructors (二级 needs
+    12), one municipal project completed in 2024 (an achievement): the enterprise of the 资质升级 walkthrough."""
+    from datetime import date
+
+    from chalicelib.domain.enterprise import Enterprise, QualificationCert, QualificationItem, SafetyLicence
+    from chalicelib.domain.person import RegisteredPerson, Registration
+    from chalicelib.domain.project import Project
+    from chalicelib.domain.records import RecordState
+
+    common = {
+        "state": RecordState.CONFIRMED,
+        "provenance": provenance,
+        "created_at": now.isoformat(),
+        "updated_at": now.isoformat(),
+        "region_code": "330782",
+        "owner_uscc": SHIZHENG_USCC,
+    }
+    name = "义乌市城建市政工程有限公司"
+    enterprise = Enterprise(
+        uscc=SHIZHENG_USCC,
+        name=name,
+        registered_region="330782",
+        address="义乌市稠城街道城中中路88号",
+        legal_rep="方国平",
+        economic_type="101",
+        registered_capital="5000",
+        established_on=date(2008, 4, 16),
+        contact_person="方晓东",
+        contact_phone="0579-85321888",
+        qualifications=[
+            QualificationCert(
+                cert_no="D333061208",
+                qualification_type="3",
+                issuing_authority="金华市住房和城乡建设局",
+                issued_on=date(2023, 3, 10),
+                valid_until=date(2028, 3, 9),
+                items=[QualificationItem(code="D110C", is_primary=True, approval_no="金建资〔2023〕12号")],
+            )
+        ],
+        safety_licence=SafetyLicence(
+            licence_no="(浙)JZ安许证字[2023]070612",
+            issuing_authority="浙江省住房和城乡建设厅",
+            valid_until=date(2029, 2, 28),
+        ),
+        **common,
+    )
+    surnames = "陈吴楼朱金骆何傅龚贾鲍"
+    given = ("建明", "海燕", "立新", "卫东", "晓峰", "丽君", "志强", "国庆", "雪芬", "振宇", "文斌")
+    staff = []
+    for i, (sur, first) in enumerate(zip(surnames, given, strict=True)):
+        idno = id_card(f"3307821985{(i % 12) + 1:02d}{i + 10:02d}{i + 1:02d}{1 + i % 2}")
+        staff.append(
+            RegisteredPerson(
+                person_key=person_key("1", idno, secret),
+                employer_uscc=SHIZHENG_USCC,
+                employer_name=name,
+                name=sur + first,
+                sex="1" if i % 2 == 0 else "2",
+                id_type="1",
+                id_no=idno,
+                birth_date=date(1985, (i % 12) + 1, i + 10),
+                registrations=[
+                    Registration(
+                        reg_type="JZS2",
+                        specialties=["JZS08"],
+                        registration_cert_no=f"浙233201{i + 1:07d}",
+                        valid_until=date(2028, 12, 31),
+                    )
+                ],
+                **common,
+            )
+        )
+    works = [
+        Project(
+            prj_num="3307822306120001",
+            name="义乌市稠城街道城中路改造提升工程",
+            category="02",
+            location_region="330782",
+            address="义乌市稠城街道城中路",
+            build_corp_name="义乌市城市建设投资集团有限公司",
+            build_corp_code=_uscc("91330782", "MA2F0091"),
+            total_investment="6800",
+            total_area="0",
+            nature="002",
+            use="205",
+            **common,
+        )
+    ]
+    return enterprise, staff, works
+
+
+def _completed_permit(now, project) -> None:
+    """The 2023 permit of the municipal project, completed and filed in 2024: the walkthrough enterprise's 业绩."""
+    from decimal import Decimal
+
+    from chalicelib import wiring
+    from chalicelib.adapters import aws
+    from chalicelib.adapters.dynamo_codec import to_item
+    from chalicelib.adapters.dynamo_permits import _item
+    from chalicelib.domain.permits import PermitApplication, PermitState
+
+    app = PermitApplication(
+        application_id="demo-permit-0002",
+        prj_num=project.prj_num,
+        project_name=project.name,
+        region_code="330782",
+        applicant_uscc=SHIZHENG_USCC,
+        construction_uscc=SHIZHENG_USCC,
+        project_manager="demo-pm",
+        contract_price=Decimal("5600"),
+        area=Decimal("0"),
+        applied_on="2023-06-12",
+        state=PermitState.COMPLETED,
+        permit_no="330782202306200003",
+        issued_on="2023-06-20",
+        completed_on="2024-10-30",
+        completion_no="义竣备2024-0137",
+        created_at=now.isoformat(),
+        updated_at=now.isoformat(),
+    )
+    ddb = aws.client("dynamodb")
+    ddb.put_item(TableName=wiring.get_settings().main_table, Item=to_item(_item(app)))
 
 
 # The demo's issued permit: its certificate's QR code opens /ui/#/public/verify?vid=... (local demo data only; real

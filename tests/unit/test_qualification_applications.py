@@ -26,7 +26,7 @@ CAL = file_calendar()
     ("kind", "target", "cert", "accept", "decide", "notice"),
     [
         (ApplicationKind.UPGRADE, "D101A", None, "province", "ministry", 10),  # 施工总承包一级: the ministry
-        (ApplicationKind.UPGRADE, "D101B", None, "city", "province", 7),  # 二级: the province
+        (ApplicationKind.UPGRADE, "D101B", None, "county", "province", 7),  # 二级: county accepts, the province decides
         (ApplicationKind.NEW, "D101C", None, "county", "city", 0),  # 三级: the city
         (ApplicationKind.ADD, "D201A", None, "province", "province", 7),  # 专业承包一级
         (ApplicationKind.NEW, "A1A", None, "province", "ministry", 10),  # 工程设计综合甲级

@@ -1,0 +1,599 @@
+"""资质电子化网上申报: enterprises apply, authorities accept, ask for 补正, pass up, publish (公示) and decide; an
+approval changes the qualification certificate in the enterprise registry through the registry's own transition.
+
+Every step goes through `APPLICATION_LIFECYCLE` (transition + version + audit). The platform data review runs at
+submission (a failing one refuses the application with every reason) and again at the decision; both are stored
+with the application. The approval's effect on the registry is idempotent (the items carry the approval number)
+and is finished by a schedule if the process stopped between the two writes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from chalicelib.domain import codetables, data_use, labels
+from chalicelib.domain import qualification_applications as qa
+from chalicelib.domain.audit import AuditAction, AuditDraft, RequestMeta
+from chalicelib.domain.clock import BEIJING, beijing_today, cn_date, cn_datetime, utcnow
+from chalicelib.domain.completeness import completeness
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.identity import Principal, Role, system_principal
+from chalicelib.domain.qualification_applications import (
+    APPLICATION_LIFECYCLE,
+    CHANGEABLE_FIELDS,
+    KIND_LABELS,
+    ON_A_HELD_CERTIFICATE,
+    STATE_LABELS,
+    AppEvent,
+    ApplicationKind,
+    AppState,
+    QualificationApplication,
+    ReviewSnapshot,
+    Step,
+    SupplementRound,
+)
+from chalicelib.domain.records import RECORD_LIFECYCLE, RecordEvent, RecordType
+from chalicelib.domain.registry_base import RecordInvalid, validate_input
+from chalicelib.domain.workdays import WorkCalendar, file_calendar
+from chalicelib.services.ports import Page
+
+EFFECTS = system_principal("qualification-decisions")
+# the kinds whose requirements are reviewed against platform data (遗失补办、注销 need none)
+REVIEWED_KINDS = frozenset(set(ApplicationKind) - {ApplicationKind.REPLACEMENT, ApplicationKind.CANCELLATION})
+OPEN_STATES = frozenset({AppState.SUBMITTED, AppState.ACCEPTED, AppState.SUPPLEMENT_REQUESTED, AppState.PUBLIC_NOTICE})
+
+
+class QualificationApplicationService:
+    def __init__(
+        self,
+        store: Any,
+        registry: Any,
+        data: Any,
+        credit_store: Any,
+        audit: Any,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        calendar: Callable[[], WorkCalendar] = file_calendar,
+        notice_seconds: int | None = None,
+    ):
+        self.store = store
+        self.registry = registry
+        self.data = data  # DataUseService: the requirements against confirmed platform data, open bad records
+        self.credit_store = credit_store
+        self.audit = audit
+        self.clock = clock
+        self.new_id = new_id
+        self.calendar = calendar
+        self.notice_seconds = notice_seconds  # the 公示 in seconds instead of days (local demos and tests only)
+
+    def today(self) -> date:
+        return beijing_today(self.clock())
+
+    # ---- the enterprise -------------------------------------------------------------------------------------------
+
+    def apply(
+        self,
+        p: Principal,
+        meta: RequestMeta,
+        *,
+        kind: ApplicationKind,
+        target: str,
+        certificate_no: str | None = None,
+        changes: dict[str, str] | None = None,
+        statement: str | None = None,
+    ) -> QualificationApplication:
+        """Submit an application. Refused (400, every reason with its evidence) when the platform's data cannot
+        support it: the enterprise not in the base registry, a barring credit state, an unmet requirement."""
+        if p.role != Role.ENTERPRISE or not p.uscc:
+            raise Forbidden("资质申请由企业提出")
+        on = self.today()
+        e = self.registry.get(RecordType.ENTERPRISE, (p.uscc,))
+        if e is None:
+            raise InvalidInput(
+                "企业不在平台企业库中，请先登记并经主管部门确认", details=[{"key": "registry", "reason": "企业未入库"}]
+            )
+        changes = self._checked_changes(e, kind, changes or {})
+        missing = [m.label for m in completeness(e).missing]
+        reasons = [
+            {"key": "precondition", "reason": g}
+            for g in data_use.application_gaps(e, kind.value, target, missing, on, need_standard=False)
+        ]
+        reasons += qa.barring_reasons(
+            kind, self.credit_store.blacklist_of(e.uscc, on), self.data.bad_records(e.uscc, on), on
+        )
+        held = None
+        if not reasons:
+            probe = QualificationApplication.model_construct(
+                kind=kind, target=target, certificate_no=certificate_no, approval_no=None
+            )
+            held = qa.certificate_for(e, probe, on)
+            if kind in ON_A_HELD_CERTIFICATE and held is None:
+                reasons.append({"key": "certificate", "reason": f"企业未持有编号为{certificate_no}的有效资质证书"})
+        review = self._review(e, kind, target, on, "submission")
+        reasons += [
+            {
+                "key": r["key"],
+                "reason": f"不符合资质标准：{r['label']}（平台数据为{_actual(r)}）",
+                "evidence": r["evidence"],
+            }
+            for r in review.requirements
+            if not r["met"]
+        ]
+        if reasons:
+            self.audit.record(
+                AuditDraft(
+                    target_type="enterprise",
+                    target_id=e.uscc,
+                    action=AuditAction.QUALIFICATION_APPLICATION_REFUSED,
+                    target_region=e.region_code,
+                    target_owner=e.uscc,
+                    after={"kind": kind.value, "target": target, "reasons": [r["reason"] for r in reasons]},
+                ),
+                p,
+                meta,
+            )
+            raise InvalidInput(
+                "申请未通过平台数据审查，不予受理：" + "；".join(r["reason"] for r in reasons), details=reasons
+            )
+        for other in self._all_of(e.uscc):
+            if other.state in OPEN_STATES and other.target == target and other.kind == kind:
+                raise Conflict(f"已有办理中的同一申请（{KIND_LABELS[kind]}{other.target_label}），请勿重复提交")
+        cert_no = held.cert_no if held is not None else None
+        r = qa.route(kind, target, cert_no)
+        now = self.clock().isoformat()
+        app = QualificationApplication(
+            application_id=self.new_id(),
+            uscc=e.uscc,
+            enterprise_name=e.name,
+            region_code=e.region_code or "",
+            kind=kind,
+            target=target,
+            target_label=codetables.qualification_codes().name(target),
+            certificate_no=cert_no,
+            changes=changes,
+            statement=statement,
+            accept_level=r.accept,
+            decide_level=r.decide,
+            decide_days=r.decide_days,
+            notice_days=r.notice_days,
+            route_rule=r.rule,
+            current_level=qa.handling_level(r.accept),
+            submitted_at=now,
+            reviews=[review],
+            steps=[Step(at=now, event="SUBMIT", by=_who(p), note=statement)],
+            created_at=now,
+            updated_at=now,
+        )
+        self.store.create(app, self._draft(app, None, AuditAction.QUALIFICATION_APPLIED), p, meta)
+        return app
+
+    def _checked_changes(self, e: Any, kind: ApplicationKind, changes: dict[str, str]) -> dict[str, str]:
+        """变更事项: only for a 变更, only the changeable fields, each judged as the registry judges it."""
+        if kind != ApplicationKind.CHANGE:
+            if changes:
+                raise InvalidInput("只有变更申请可以填写变更事项", details=[{"field": "changes"}])
+            return {}
+        unknown = sorted(set(changes) - set(CHANGEABLE_FIELDS))
+        if unknown:
+            raise InvalidInput(
+                f"变更事项只能是：{'、'.join(CHANGEABLE_FIELDS.values())}", details=[{"field": f} for f in unknown]
+            )
+        changes = {k: str(v).strip() for k, v in changes.items() if str(v).strip()}
+        if not changes:
+            raise InvalidInput("请填写至少一项变更事项", details=[{"field": "changes"}])
+        try:
+            validate_input(type(e), {**e.model_dump(mode="json"), **changes}, as_of=self.today())
+        except RecordInvalid as exc:
+            raise InvalidInput(
+                "变更事项校验未通过：" + "；".join(str(x.get("message")) for x in exc.problems), details=exc.problems
+            ) from None
+        return changes
+
+    def answer(self, p: Principal, meta: RequestMeta, application_id: str, *, version: int, answer: str):
+        """提交补正: the enterprise answers the open supplement request; the clock runs again."""
+        app = self._own(p, application_id, version)
+        state = APPLICATION_LIFECYCLE.next_state(app.state, AppEvent.ANSWER)
+        open_round = app.open_supplement()
+        rounds = [
+            r.model_copy(update={"answered_on": self.today().isoformat(), "answered_at": self._now(), "answer": answer})
+            if r is open_round
+            else r
+            for r in app.supplements
+        ]
+        return self._move(p, meta, app, AppEvent.ANSWER, state, {"supplements": rounds}, answer)
+
+    def withdraw(self, p: Principal, meta: RequestMeta, application_id: str, *, version: int, reason: str):
+        app = self._own(p, application_id, version)
+        state = APPLICATION_LIFECYCLE.next_state(app.state, AppEvent.WITHDRAW)
+        return self._move(p, meta, app, AppEvent.WITHDRAW, state, {}, reason)
+
+    def mine(self, p: Principal, *, limit: int, cursor: dict | None) -> Page[QualificationApplication]:
+        if p.role != Role.ENTERPRISE or not p.uscc:
+            raise Forbidden("只有企业用户可以查看本企业的资质申请")
+        return self.store.of_enterprise(p.uscc, limit=limit, cursor=cursor)
+
+    def _own(self, p: Principal, application_id: str, version: int) -> QualificationApplication:
+        app = self.store.get(application_id)
+        if app is None or p.role != Role.ENTERPRISE or app.uscc != p.uscc:
+            raise NotFound("资质申请不存在")
+        self._fresh(app, version)
+        return app
+
+    # ---- the authorities ------------------------------------------------------------------------------------------
+
+    def queue(self, p: Principal, *, limit: int, cursor: dict | None) -> Page[QualificationApplication]:
+        """The applications waiting on the official's authority (its level and region), oldest first."""
+        level = qa.role_level(p.role)
+        if level is None or not p.region_code:
+            raise Forbidden("只有县、市、省级主管部门办理资质申请")
+        return self.store.queue(level, p.region_code, limit=limit, cursor=cursor)
+
+    def get(self, p: Principal, application_id: str) -> QualificationApplication:
+        app = self.store.get(application_id)
+        if app is None or not self._may_see(p, app):
+            raise NotFound("资质申请不存在")
+        return app
+
+    def act(
+        self,
+        p: Principal,
+        meta: RequestMeta,
+        application_id: str,
+        *,
+        version: int,
+        event: AppEvent,
+        note: str,
+        items: list[str] | None = None,
+    ) -> QualificationApplication:
+        """An authority's step: 受理 / 不予受理 / 要求补正 / 转报上级 / 开始公示 / 准予许可 / 不予许可 / 报部."""
+        app = self.store.get(application_id)
+        if app is None or not self._may_see(p, app):
+            raise NotFound("资质申请不存在")
+        if event in (AppEvent.ANSWER, AppEvent.WITHDRAW):
+            raise Forbidden("补正与撤回由申请企业办理")
+        self._fresh(app, version)
+        holder = app.waiting_on()
+        if (
+            holder is None
+            or qa.role_level(p.role) != holder
+            or p.region_code != qa.level_region(holder, app.region_code)
+        ):
+            where = qa.routing_rules()["levels"].get(holder or "", "申请企业")
+            raise Forbidden(f"该申请当前由{where}办理")
+        state = APPLICATION_LIFECYCLE.next_state(app.state, event)
+        on, changes = self.today(), {}
+        at_decider = holder == qa.handling_level(app.decide_level)
+        if event in (AppEvent.REFUSE, AppEvent.REJECT, AppEvent.REQUEST_SUPPLEMENT) and not note.strip():
+            raise InvalidInput("请填写理由", details=[{"field": "note", "message": "请填写理由"}])
+        if event == AppEvent.ACCEPT:
+            changes["accepted_on"] = on.isoformat()
+        elif event == AppEvent.REQUEST_SUPPLEMENT:
+            if not items:
+                raise InvalidInput("请列出需要补正的材料或事项", details=[{"field": "items"}])
+            supplement = SupplementRound(
+                requested_on=on.isoformat(),
+                requested_at=self._now(),
+                requested_by=_who(p),
+                level=holder,
+                items=items,
+            )
+            changes["supplements"] = [*app.supplements, supplement]
+        elif event == AppEvent.REFER_UP:
+            up = qa.next_level(holder, app.decide_level)
+            if up is None:
+                raise Conflict("本级为决定机关，不能再转报上级")
+            changes["current_level"] = up
+        elif event in (AppEvent.START_NOTICE, AppEvent.APPROVE, AppEvent.REJECT, AppEvent.FORWARD):
+            if not at_decider:
+                up = qa.routing_rules()["levels"][qa.handling_level(app.decide_level)]
+                raise Conflict(f"该申请由{up}决定，请先初审并转报上级")
+            if event == AppEvent.FORWARD and app.decide_level != "ministry":
+                raise Conflict("该申请由本省决定，不需报住房和城乡建设部")
+            if event in (AppEvent.START_NOTICE, AppEvent.APPROVE) and app.decide_level == "ministry":
+                raise Conflict("该申请由住房和城乡建设部决定：请在审查后报部")
+            if event == AppEvent.START_NOTICE and app.notice_days <= 0:
+                raise Conflict("该类申请不需公示，可直接作出决定")
+            if event in (AppEvent.START_NOTICE, AppEvent.APPROVE):
+                review = self._decision_review(app, on, "notice" if event == AppEvent.START_NOTICE else "decision")
+                changes["reviews"] = [*app.reviews, review]
+            if event == AppEvent.START_NOTICE:
+                changes["notice_started_on"] = on.isoformat()
+                changes["notice_until"] = self._notice_until(app.notice_days)
+            if event == AppEvent.APPROVE:
+                self._may_approve(app)
+                changes.update(self._numbers(app, on))
+            if event in (AppEvent.APPROVE, AppEvent.REJECT):
+                changes.update(decided_by=_who(p), decided_on=on.isoformat(), decision_reason=note)
+        if event == AppEvent.ACCEPT or (app.accepted_on and event != AppEvent.REFUSE):
+            accepted = changes.get("accepted_on") or app.accepted_on
+            probe = app.model_copy(update={"accepted_on": accepted, **changes})
+            due = qa.due_date(probe, self.calendar(), on)
+            changes["decision_due"] = due.isoformat() if due else None
+        updated = self._move(p, meta, app, event, state, changes, note)
+        if event == AppEvent.APPROVE:
+            updated = self.finish_effect(updated, meta)
+        return updated
+
+    def _may_approve(self, app: QualificationApplication) -> None:
+        if app.notice_days > 0:
+            if app.state != AppState.PUBLIC_NOTICE or not app.notice_until:
+                raise Conflict(f"该类申请须先公示{app.notice_days}日，公示期满无异议后方可准予许可")
+            if self._now() < app.notice_until:
+                raise Conflict(f"公示期至{_cn_moment(app.notice_until)}，公示期满后方可准予许可")
+
+    def _decision_review(self, app: QualificationApplication, on: date, stage: str) -> ReviewSnapshot:
+        """The review again at the decision: data may have changed since the submission."""
+        e = self.registry.get(RecordType.ENTERPRISE, (app.uscc,))
+        reasons = [
+            b["reason"]
+            for b in qa.barring_reasons(
+                app.kind, self.credit_store.blacklist_of(app.uscc, on), self.data.bad_records(app.uscc, on), on
+            )
+        ]
+        review = self._review(e, app.kind, app.target, on, stage)
+        unmet = [f"{r['label']}（平台数据为{_actual(r)}）" for r in review.requirements if not r["met"]]
+        if reasons or unmet:
+            raise InvalidInput(
+                "决定时平台数据审查未通过，不能准予许可或公示：" + "；".join(reasons + unmet),
+                details=[{"reason": x} for x in reasons + unmet],
+            )
+        return review.model_copy(update={"bars": []})
+
+    def _review(self, e: Any, kind: ApplicationKind, target: str, on: date, stage: str) -> ReviewSnapshot:
+        reqs = []
+        if kind in REVIEWED_KINDS and target in data_use.qualification_rules()["requirements"]:
+            reqs = [asdict(r) for r in self.data.requirements(e, target, on)]
+        return ReviewSnapshot(at=self._now(), stage=stage, met=all(r["met"] for r in reqs), requirements=reqs)
+
+    def _numbers(self, app: QualificationApplication, on: date) -> dict[str, Any]:
+        """批准文号 and, where a certificate is issued anew, its number (sequences: never handed out twice)."""
+        out: dict[str, Any] = {
+            "approval_no": qa.approval_number(on.year, self.store.next_serial("APPROVAL", str(on.year)))
+        }
+        if qa.needs_new_certificate(app):
+            level = qa.handling_level(app.decide_level)
+            prefix = f"{app.target[0]}{qa.LEVEL_DIGITS[level]}"
+            out["new_certificate_no"] = qa.new_certificate_number(
+                app.target, level, self.store.next_serial("CERT", prefix)
+            )
+        return out
+
+    def _notice_until(self, days: int) -> str:
+        if self.notice_seconds is not None:
+            return (self.clock() + timedelta(seconds=self.notice_seconds)).isoformat()
+        end = qa.notice_ends(self.today(), days)
+        return datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=BEIJING).isoformat()
+
+    # ---- the decision's effect on the registry --------------------------------------------------------------------
+
+    def finish_effect(self, app: QualificationApplication, meta: RequestMeta) -> QualificationApplication:
+        """The approved change on the qualification certificate, through the registry's transition (audited on the
+        enterprise; the national sync captures the confirmed record's new certificate rows), then marked done."""
+        if app.state != AppState.APPROVED or app.effect_applied:
+            return app
+        for _attempt in range(3):
+            e = self.registry.get(RecordType.ENTERPRISE, (app.uscc,))
+            on = date.fromisoformat(app.decided_on or self.today().isoformat())
+            level = qa.handling_level(app.decide_level)
+            authority = labels.authority_name(qa.level_region(level, app.region_code), on)
+            changes = qa.apply_decision(e, app, on, authority, cert_no=app.new_certificate_no)
+            if not changes:
+                break  # applied before the process stopped
+            state = RECORD_LIFECYCLE.next_state(e.state, RecordEvent.AMEND_BY_DECISION)
+            updated = e.model_copy(
+                update={**changes, "state": state, "version": e.version + 1, "updated_at": self._now()}
+            )
+            note = f"{KIND_LABELS[app.kind]}{app.target_label}，{app.approval_no}（资质申请{app.application_id}）"
+            draft = AuditDraft(
+                target_type="enterprise",
+                target_id=e.uscc,
+                action=AuditAction.QUALIFICATION_CERT_CHANGED,
+                target_region=e.region_code,
+                target_owner=e.uscc,
+                before={**e.data(), "state": e.state.value, "version": e.version},
+                after={**updated.data(), "state": updated.state.value, "version": updated.version},
+                note=note,
+            )
+            try:
+                self.registry.save(updated, e.version, draft, EFFECTS, meta)
+                break
+            except Conflict:
+                continue  # the enterprise edited its record meanwhile: read it again
+        else:
+            return app  # the schedule finishes it
+        done = app.model_copy(update={"effect_applied": True, "version": app.version + 1, "updated_at": self._now()})
+        step = Step(at=self._now(), event="CERT_CHANGED", by="平台系统", note=_effect_note(done))
+        done = done.model_copy(update={"steps": [*app.steps, step]})
+        self.store.save(
+            done, app.version, self._draft(done, app, AuditAction.QUALIFICATION_APPLICATION_STEP), EFFECTS, meta
+        )
+        return done
+
+    def finish_pending(self, meta: RequestMeta) -> int:
+        """Schedule: approvals whose certificate change did not land (a stopped process) are finished."""
+        count = 0
+        for app in self.store.pending_effects():
+            if self.finish_effect(app, meta).effect_applied:
+                count += 1
+        return count
+
+    # ---- shared -----------------------------------------------------------------------------------------------------
+
+    def _move(self, p, meta, app, event: AppEvent, state: AppState, changes: dict[str, Any], note: str | None):
+        now = self._now()
+        step = Step(at=now, event=event.value, by=_who(p), level=app.waiting_on(), note=note or None)
+        updated = app.model_copy(
+            update={
+                **changes,
+                "state": state,
+                "version": app.version + 1,
+                "updated_at": now,
+                "steps": [*app.steps, step],
+            }
+        )
+        updated = QualificationApplication.model_validate(updated.model_dump())
+        label = STATE_LABELS[event]
+        self.store.save(
+            updated,
+            app.version,
+            self._draft(
+                updated, app, AuditAction.QUALIFICATION_APPLICATION_STEP, f"{label}：{note}" if note else label
+            ),
+            p,
+            meta,
+        )
+        return updated
+
+    @staticmethod
+    def _draft(app, before, action: AuditAction, note: str | None = None) -> AuditDraft:
+        def view(a):
+            return {
+                "state": a.state.value,
+                "current_level": a.current_level,
+                "version": a.version,
+                "kind": a.kind.value,
+                "target": a.target,
+                "decision_due": a.decision_due,
+                "approval_no": a.approval_no,
+            }
+
+        return AuditDraft(
+            target_type="qualification_application",
+            target_id=app.application_id,
+            action=action,
+            target_region=app.region_code,
+            target_owner=app.uscc,
+            before=view(before) if before else None,
+            after=view(app),
+            note=note,
+        )
+
+    def _fresh(self, app: QualificationApplication, version: int) -> None:
+        if app.version != version:
+            last = app.steps[-1] if app.steps else None
+            who = f"{last.by}于{_cn_moment(last.at)}已办理“{_step_label(last.event)}”，" if last else ""
+            raise Conflict(f"{who}申请已更新（当前第{app.version}版，您看到的是第{version}版），请刷新后重试")
+
+    @staticmethod
+    def _may_see(p: Principal, app: QualificationApplication) -> bool:
+        if p.role == Role.ENTERPRISE:
+            return app.uscc == p.uscc
+        if p.role in (Role.COUNTY_OFFICIAL, Role.CITY_OFFICIAL, Role.PROVINCE_OFFICIAL):
+            return bool(p.region_prefix is not None and app.region_code.startswith(p.region_prefix))
+        return False
+
+    def _all_of(self, uscc: str) -> list[QualificationApplication]:
+        out, cursor = [], None
+        while True:
+            page = self.store.of_enterprise(uscc, limit=100, cursor=cursor)
+            out.extend(page.items)
+            cursor = page.cursor
+            if not cursor:
+                return out
+
+    def _now(self) -> str:
+        return self.clock().isoformat()
+
+    # ---- the view -------------------------------------------------------------------------------------------------
+
+    def view(self, p: Principal, app: QualificationApplication) -> dict[str, Any]:
+        """The application as its page shows it: every code by name, the clock, and what this user may do."""
+        on = self.today()
+        due = qa.due_date(app, self.calendar(), on)
+        levels = qa.routing_rules()["levels"]
+        holder = app.waiting_on()
+        actions: list[str] = []
+        if p.role == Role.ENTERPRISE:
+            actions = [
+                e.value
+                for e in APPLICATION_LIFECYCLE.allowed_events(app.state)
+                if e in (AppEvent.ANSWER, AppEvent.WITHDRAW)
+            ]
+        elif holder and qa.role_level(p.role) == holder and p.region_code == qa.level_region(holder, app.region_code):
+            at_decider = holder == qa.handling_level(app.decide_level)
+            for e in APPLICATION_LIFECYCLE.allowed_events(app.state):
+                if e in (AppEvent.ANSWER, AppEvent.WITHDRAW):
+                    continue
+                if e == AppEvent.REFER_UP and at_decider:
+                    continue
+                if e in (AppEvent.START_NOTICE, AppEvent.APPROVE, AppEvent.REJECT, AppEvent.FORWARD) and not at_decider:
+                    continue
+                if e == AppEvent.FORWARD and app.decide_level != "ministry":
+                    continue
+                if e in (AppEvent.START_NOTICE, AppEvent.APPROVE) and app.decide_level == "ministry":
+                    continue
+                if e == AppEvent.START_NOTICE and app.notice_days <= 0:
+                    continue
+                if e == AppEvent.APPROVE and app.notice_days > 0 and app.state != AppState.PUBLIC_NOTICE:
+                    continue
+                actions.append(e.value)
+        return {
+            "application": app.model_dump(mode="json"),
+            "kind_label": KIND_LABELS[app.kind],
+            "state_label": STATE_LABELS[app.state],
+            "accept_label": levels[app.accept_level],
+            "decide_label": levels[app.decide_level],
+            "current_label": levels[holder]
+            if holder
+            else ("申请企业（补正中）" if app.state == AppState.SUPPLEMENT_REQUESTED else None),
+            "region_name": labels.region_name(app.region_code),
+            "decision_due": due.isoformat() if due else None,
+            "decision_due_label": cn_date(due) if due else None,
+            "working_days_left": qa.working_days_left(due, on, self.calendar())
+            if due and app.state in OPEN_STATES
+            else None,
+            "clock_paused": app.state == AppState.SUPPLEMENT_REQUESTED,
+            "notice_until_label": _cn_moment(app.notice_until) if app.notice_until else None,
+            "changes_labels": {k: CHANGEABLE_FIELDS.get(k, k) for k in app.changes},
+            "steps": [
+                {
+                    **s.model_dump(mode="json"),
+                    "event_label": _step_label(s.event),
+                    "at_label": _cn_moment(s.at),
+                    "level_label": levels.get(s.level or ""),
+                }
+                for s in app.steps
+            ],
+            "actions": [{"event": a, "label": STATE_LABELS[AppEvent(a)]} for a in actions],
+        }
+
+
+def _who(p: Principal) -> str:
+    return p.display_name or p.username or p.subject
+
+
+def _actual(r: dict[str, Any]) -> str:
+    a = r.get("actual")
+    if isinstance(a, bool):
+        return "满足" if a else "不满足"
+    if a is None:
+        return "无"
+    return str(int(a)) if isinstance(a, float) and a.is_integer() else str(a)
+
+
+def _step_label(event: str) -> str:
+    if event == "SUBMIT":
+        return "提交申请"
+    if event == "CERT_CHANGED":
+        return "资质证书已变更"
+    try:
+        return STATE_LABELS[AppEvent(event)]
+    except ValueError:
+        return event
+
+
+def _cn_moment(at: str) -> str:
+    return cn_datetime(at)
+
+
+def _effect_note(app: QualificationApplication) -> str:
+    if app.new_certificate_no:
+        return f"核发资质证书{app.new_certificate_no}（{app.target_label}），批准文号{app.approval_no}"
+    return (
+        f"资质证书{app.certificate_no or ''}已{KIND_LABELS[app.kind]}（{app.target_label}），批准文号{app.approval_no}"
+    )
