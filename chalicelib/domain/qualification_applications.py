@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.domain import codetables
 from chalicelib.domain.clock import add_years
+from chalicelib.domain.fields import RequiredUscc, Uscc
 from chalicelib.domain.lifecycle import TransitionTable
 from chalicelib.domain.workdays import WorkCalendar
 
@@ -41,7 +42,21 @@ class ApplicationKind(StrEnum):
     CHANGE = "CHANGE"  # 变更（名称、地址、法定代表人…）
     REPLACEMENT = "REPLACEMENT"  # 遗失补办
     CANCELLATION = "CANCELLATION"  # 注销
+    # registered personnel (注册人员), where the province registers them (二级注册建造师…)
+    REG_INITIAL = "REG_INITIAL"  # 初始注册
+    REG_TRANSFER = "REG_TRANSFER"  # 变更注册（变更注册单位）
+    REG_RENEWAL = "REG_RENEWAL"  # 延续注册
+    REG_CANCELLATION = "REG_CANCELLATION"  # 注销注册
 
+
+PERSON_KINDS = frozenset(
+    {
+        ApplicationKind.REG_INITIAL,
+        ApplicationKind.REG_TRANSFER,
+        ApplicationKind.REG_RENEWAL,
+        ApplicationKind.REG_CANCELLATION,
+    }
+)
 
 KIND_LABELS = {
     ApplicationKind.NEW: "首次申请",
@@ -52,6 +67,10 @@ KIND_LABELS = {
     ApplicationKind.CHANGE: "变更",
     ApplicationKind.REPLACEMENT: "遗失补办",
     ApplicationKind.CANCELLATION: "注销",
+    ApplicationKind.REG_INITIAL: "初始注册",
+    ApplicationKind.REG_TRANSFER: "变更注册",
+    ApplicationKind.REG_RENEWAL: "延续注册",
+    ApplicationKind.REG_CANCELLATION: "注销注册",
 }
 # the kinds that concern a certificate the enterprise already holds (they name it)
 ON_A_HELD_CERTIFICATE = frozenset(
@@ -330,13 +349,20 @@ class QualificationApplication(BaseModel):
     """资质申请: kind + target qualification (+ the certificate it concerns), routed by data, with its data review."""
 
     application_id: str
-    uscc: str
+    uscc: RequiredUscc
     enterprise_name: str | None = None
     region_code: str = Field(description="企业所在县（市、区）")
     kind: ApplicationKind
     target: str
     target_label: str
     certificate_no: str | None = None
+    # a registered person's registration (the PERSON_KINDS): who, which specialties, from which employer
+    person_key: str | None = None
+    person_name: str | None = None
+    specialties: list[str] = Field(default_factory=list)
+    from_employer_uscc: Uscc = None
+    from_employer_name: str | None = None
+    registration_cert_no: str | None = None
     changes: dict[str, str] = Field(default_factory=dict, description="变更事项：字段 → 新值")
     statement: str | None = Field(default=None, description="申请说明")
     state: AppState = AppState.SUBMITTED
@@ -528,3 +554,120 @@ def _type_of(target: str) -> str | None:
         (e.code for e in codetables.qualification_types().entries if (e.extra or {}).get("apt_family") == target[:1]),
         None,
     )
+
+
+# ---- registered personnel: the province's registrations ------------------------------------------------------------
+
+
+def person_rules() -> dict[str, Any]:
+    return routing_rules()["personnel"]
+
+
+def active_registration(record: Any, reg_type: str, on: date) -> Any | None:
+    """The person's registration of `reg_type` on this employer's record, if in force."""
+    for g in getattr(record, "registrations", None) or []:
+        if g.reg_type == reg_type and g.status != CANCELLED and (g.valid_until is None or g.valid_until >= on):
+            return g
+    return None
+
+
+def person_reasons(
+    kind: ApplicationKind, reg_type: str, employer: str, records: list[Any], lock: str | None, on: date
+) -> tuple[list[dict[str, str]], Any | None]:
+    """Why a registration application cannot be accepted (the one-employer rule, the person lock), and the
+    record of the employer the registration comes from (变更注册). `records`: the person's confirmed records at every
+    employer; `lock`: the project the person is locked on (a description), if any."""
+    from chalicelib.domain.records import RecordState
+
+    types = person_rules()["reg_types"]
+    name = codetables.load_table("registration_types").name(reg_type)
+    if reg_type not in types:
+        return [
+            {"key": "reg_type", "reason": f"“{name}”不由本省注册（省级注册的类别：{'、'.join(types.values())}）"}
+        ], None
+    confirmed = [r for r in records if r.state == RecordState.CONFIRMED]
+    mine = next((r for r in confirmed if r.employer_uscc == employer), None)
+    holders = [r for r in confirmed if active_registration(r, reg_type, on) is not None]
+    elsewhere = next((r for r in holders if r.employer_uscc != employer), None)
+    here = next((r for r in holders if r.employer_uscc == employer), None)
+    out: list[dict[str, str]] = []
+    if mine is None:
+        out.append(
+            {
+                "key": "person",
+                "reason": "该人员不在本企业已确认的注册人员库中：请先通过人员信息表报送，经主管部门确认后再申请",
+            }
+        )
+    if kind == ApplicationKind.REG_INITIAL and elsewhere is not None:
+        out.append(
+            {
+                "key": "one_employer",
+                "reason": f"该人员已在{elsewhere.employer_name or elsewhere.employer_uscc}注册为{name}，"
+                "一人只能在一个单位注册，应申请变更注册",
+            }
+        )
+    if kind == ApplicationKind.REG_INITIAL and here is not None:
+        out.append({"key": "registered", "reason": f"该人员已在本企业注册为{name}，不需初始注册"})
+    if kind == ApplicationKind.REG_TRANSFER and elsewhere is None:
+        out.append({"key": "registered", "reason": f"该人员未在其他单位注册为{name}，应申请初始注册"})
+    if kind in (ApplicationKind.REG_RENEWAL, ApplicationKind.REG_CANCELLATION) and here is None:
+        out.append({"key": "registered", "reason": f"该人员未在本企业注册为{name}（或注册已失效）"})
+    if kind in (ApplicationKind.REG_TRANSFER, ApplicationKind.REG_CANCELLATION) and lock:
+        out.append(
+            {
+                "key": "person_lock",
+                "reason": f"该人员正在在建项目{lock}担任项目负责人，项目竣工验收前不得{KIND_LABELS[kind]}",
+            }
+        )
+    return out, elsewhere
+
+
+def person_effects(
+    records: list[Any], app: QualificationApplication, on: date, authority: str
+) -> list[tuple[Any, dict]]:
+    """The changed registrations of each affected record (pure; a record already changed is left out, so applying
+    the same decision twice changes nothing)."""
+    from chalicelib.domain.person import Registration
+
+    years = int(person_rules()["validity_years"])
+    by_employer = {r.employer_uscc: r for r in records}
+    mine = by_employer.get(app.uscc)
+    out: list[tuple[Any, dict]] = []
+
+    def regs(record: Any) -> list[Any]:
+        return [g.model_copy() for g in record.registrations]
+
+    joins = app.kind in (ApplicationKind.REG_INITIAL, ApplicationKind.REG_TRANSFER)
+    old = by_employer.get(app.from_employer_uscc or "") if app.kind == ApplicationKind.REG_TRANSFER else None
+    moved = active_registration(old, app.target, on) if old is not None else None
+    if joins and mine is not None and active_registration(mine, app.target, on) is None:
+        # the registration joins the applying employer's record
+        new = Registration(
+            reg_type=app.target,
+            specialties=app.specialties or (moved.specialties if moved else []),
+            qualification_cert_no=moved.qualification_cert_no if moved else None,
+            registration_cert_no=app.registration_cert_no or (moved.registration_cert_no if moved else None),
+            issued_on=on,
+            issuing_authority=authority,
+            valid_until=(moved.valid_until if moved else None) or (add_years(on, years) - timedelta(days=1)),
+            status="有效",
+        )
+        out.append((mine, {"registrations": [*[g for g in regs(mine) if g.reg_type != app.target], new]}))
+    if old is not None and moved is not None:
+        # and leaves the former employer's record
+        out.append((old, {"registrations": [g for g in regs(old) if g.reg_type != app.target]}))
+    if app.kind == ApplicationKind.REG_RENEWAL and mine is not None:
+        g = active_registration(mine, app.target, on)
+        target_until = add_years(g.valid_until or on, years) if g else None
+        if g is not None and app.decided_on and g.issued_on != on:
+            kept = [x for x in regs(mine) if x.reg_type != app.target]
+            out.append(
+                (mine, {"registrations": [*kept, g.model_copy(update={"valid_until": target_until, "issued_on": on})]})
+            )
+    if app.kind == ApplicationKind.REG_CANCELLATION and mine is not None:
+        g = active_registration(mine, app.target, on)
+        if g is not None:
+            kept = [x for x in regs(mine) if x.reg_type != app.target]
+            ended = g.model_copy(update={"status": CANCELLED, "valid_until": on - timedelta(days=1)})
+            out.append((mine, {"registrations": [*kept, ended]}))
+    return out

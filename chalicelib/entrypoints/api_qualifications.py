@@ -22,9 +22,14 @@ class ApplyIn(BaseModel):
 
     kind: ApplicationKind = Field(
         description="NEW 首次申请 / UPGRADE 升级 / ADD 增项 / RENEWAL 延续 / REASSESSMENT 重新核定 / CHANGE 变更 / "
-        "REPLACEMENT 遗失补办 / CANCELLATION 注销"
+        "REPLACEMENT 遗失补办 / CANCELLATION 注销；注册人员：REG_INITIAL 初始注册 / REG_TRANSFER 变更注册 / "
+        "REG_RENEWAL 延续注册 / REG_CANCELLATION 注销注册"
     )
-    target: str = Field(pattern=r"^[A-Z]\d{1,3}[A-Z0-9]*$", description="申请的资质代码，如 D110B")
+    target: str = Field(
+        pattern=r"^[A-Z][A-Z0-9]{1,9}$", description="申请的资质代码（如 D110B），人员注册时为注册类别（如 JZS2）"
+    )
+    person_key: str | None = Field(default=None, pattern=r"^[0-9a-f]{24}$", description="人员注册申请：人员标识")
+    specialties: list[str] = Field(default_factory=list, max_length=10, description="人员注册申请：注册专业代码")
     certificate_no: str | None = Field(
         default=None, max_length=20, description="涉及的资质证书编号（可不填，按资质自动确定）"
     )
@@ -110,6 +115,8 @@ def apply(ctx: Ctx, req: ApplyIn):
         certificate_no=req.certificate_no or None,
         changes=req.changes,
         statement=req.statement,
+        person_key=req.person_key,
+        specialties=req.specialties,
     )
     return svc.view(ctx.user, app)
 

@@ -27,6 +27,7 @@ from chalicelib.domain.qualification_applications import (
     CHANGEABLE_FIELDS,
     KIND_LABELS,
     ON_A_HELD_CERTIFICATE,
+    PERSON_KINDS,
     STATE_LABELS,
     AppEvent,
     ApplicationKind,
@@ -36,14 +37,12 @@ from chalicelib.domain.qualification_applications import (
     Step,
     SupplementRound,
 )
-from chalicelib.domain.records import RECORD_LIFECYCLE, RecordEvent, RecordType
+from chalicelib.domain.records import RECORD_LIFECYCLE, RecordEvent, RecordState, RecordType
 from chalicelib.domain.registry_base import RecordInvalid, validate_input
 from chalicelib.domain.workdays import WorkCalendar, file_calendar
 from chalicelib.services.ports import Page
 
 EFFECTS = system_principal("qualification-decisions")
-# the kinds whose requirements are reviewed against platform data (遗失补办、注销 need none)
-REVIEWED_KINDS = frozenset(set(ApplicationKind) - {ApplicationKind.REPLACEMENT, ApplicationKind.CANCELLATION})
 OPEN_STATES = frozenset({AppState.SUBMITTED, AppState.ACCEPTED, AppState.SUPPLEMENT_REQUESTED, AppState.PUBLIC_NOTICE})
 
 
@@ -86,6 +85,8 @@ class QualificationApplicationService:
         certificate_no: str | None = None,
         changes: dict[str, str] | None = None,
         statement: str | None = None,
+        person_key: str | None = None,
+        specialties: list[str] | None = None,
     ) -> QualificationApplication:
         """Submit an application. Refused (400, every reason with its evidence) when the platform's data cannot
         support it: the enterprise not in the base registry, a barring credit state, an unmet requirement."""
@@ -97,6 +98,8 @@ class QualificationApplicationService:
             raise InvalidInput(
                 "企业不在平台企业库中，请先登记并经主管部门确认", details=[{"key": "registry", "reason": "企业未入库"}]
             )
+        if kind in PERSON_KINDS:
+            return self._apply_person(p, meta, e, kind, target, person_key, specialties or [], statement)
         changes = self._checked_changes(e, kind, changes or {})
         missing = [m.label for m in completeness(e).missing]
         reasons = [
@@ -125,21 +128,7 @@ class QualificationApplicationService:
             if not r["met"]
         ]
         if reasons:
-            self.audit.record(
-                AuditDraft(
-                    target_type="enterprise",
-                    target_id=e.uscc,
-                    action=AuditAction.QUALIFICATION_APPLICATION_REFUSED,
-                    target_region=e.region_code,
-                    target_owner=e.uscc,
-                    after={"kind": kind.value, "target": target, "reasons": [r["reason"] for r in reasons]},
-                ),
-                p,
-                meta,
-            )
-            raise InvalidInput(
-                "申请未通过平台数据审查，不予受理：" + "；".join(r["reason"] for r in reasons), details=reasons
-            )
+            self._refused(p, meta, e, kind, target, reasons)
         for other in self._all_of(e.uscc):
             if other.state in OPEN_STATES and other.target == target and other.kind == kind:
                 raise Conflict(f"已有办理中的同一申请（{KIND_LABELS[kind]}{other.target_label}），请勿重复提交")
@@ -172,6 +161,88 @@ class QualificationApplicationService:
         self.store.create(app, self._draft(app, None, AuditAction.QUALIFICATION_APPLIED), p, meta)
         return app
 
+    def _apply_person(
+        self,
+        p: Principal,
+        meta: RequestMeta,
+        e: Any,
+        kind: ApplicationKind,
+        reg_type: str,
+        person_key: str | None,
+        specialties: list[str],
+        statement: str | None,
+    ) -> QualificationApplication:
+        """A registration (二级注册 初始/变更/延续/注销) filed by the employer: the one-employer rule and the person lock
+        are checked on platform data; every reason of a refusal is listed."""
+        on = self.today()
+        if not person_key:
+            raise InvalidInput("请选择申请注册的人员", details=[{"field": "person_key", "message": "请选择人员"}])
+        reasons: list[dict[str, Any]] = []
+        if e.state != RecordState.CONFIRMED:
+            reasons.append(
+                {"key": "precondition", "reason": "企业信息尚未经主管部门确认，未进入基础库的企业不能申报人员注册"}
+            )
+        records = self.registry.person_partition(person_key)
+        lock = self.data.permits.lock_holder(person_key)
+        locked_on = None
+        if lock:
+            project = self.registry.get(RecordType.PROJECT, (lock,))
+            locked_on = f"{lock}（{project.name}）" if project is not None and project.name else lock
+        found, source = qa.person_reasons(kind, reg_type, e.uscc, records, locked_on, on)
+        reasons += found
+        mine = next((r for r in records if r.employer_uscc == e.uscc), None)
+        if reasons:
+            self._refused(p, meta, e, kind, reg_type, reasons)
+        r = qa.route(kind, reg_type)
+        now = self.clock().isoformat()
+        app = QualificationApplication(
+            application_id=self.new_id(),
+            uscc=e.uscc,
+            enterprise_name=e.name,
+            region_code=e.region_code or "",
+            kind=kind,
+            target=reg_type,
+            target_label=codetables.load_table("registration_types").name(reg_type),
+            person_key=person_key,
+            person_name=mine.name if mine else None,
+            specialties=specialties,
+            from_employer_uscc=source.employer_uscc if source else None,
+            from_employer_name=source.employer_name if source else None,
+            statement=statement,
+            accept_level=r.accept,
+            decide_level=r.decide,
+            decide_days=r.decide_days,
+            notice_days=r.notice_days,
+            route_rule=r.rule,
+            current_level=qa.handling_level(r.accept),
+            submitted_at=now,
+            steps=[Step(at=now, event="SUBMIT", by=_who(p), note=statement)],
+            created_at=now,
+            updated_at=now,
+        )
+        for other in self._all_of(e.uscc):
+            if other.state in OPEN_STATES and other.person_key == person_key and other.target == reg_type:
+                raise Conflict(f"该人员已有办理中的{KIND_LABELS[other.kind]}申请，请勿重复提交")
+        self.store.create(app, self._draft(app, None, AuditAction.QUALIFICATION_APPLIED), p, meta)
+        return app
+
+    def _refused(self, p, meta, e, kind: ApplicationKind, target: str, reasons: list[dict[str, Any]]) -> None:
+        self.audit.record(
+            AuditDraft(
+                target_type="enterprise",
+                target_id=e.uscc,
+                action=AuditAction.QUALIFICATION_APPLICATION_REFUSED,
+                target_region=e.region_code,
+                target_owner=e.uscc,
+                after={"kind": kind.value, "target": target, "reasons": [r["reason"] for r in reasons]},
+            ),
+            p,
+            meta,
+        )
+        raise InvalidInput(
+            "申请未通过平台数据审查，不予受理：" + "；".join(r["reason"] for r in reasons), details=reasons
+        )
+
     def _checked_changes(self, e: Any, kind: ApplicationKind, changes: dict[str, str]) -> dict[str, str]:
         """变更事项: only for a 变更, only the changeable fields, each judged as the registry judges it."""
         if kind != ApplicationKind.CHANGE:
@@ -189,9 +260,7 @@ class QualificationApplicationService:
         try:
             validate_input(type(e), {**e.model_dump(mode="json"), **changes}, as_of=self.today())
         except RecordInvalid as exc:
-            raise InvalidInput(
-                "变更事项校验未通过：" + "；".join(str(x.get("message")) for x in exc.problems), details=exc.problems
-            ) from None
+            raise InvalidInput(f"变更事项校验未通过：{exc}", details=exc.problems) from None
         return changes
 
     def answer(self, p: Principal, meta: RequestMeta, application_id: str, *, version: int, answer: str):
@@ -346,7 +415,8 @@ class QualificationApplicationService:
 
     def _review(self, e: Any, kind: ApplicationKind, target: str, on: date, stage: str) -> ReviewSnapshot:
         reqs = []
-        if kind in REVIEWED_KINDS and target in data_use.qualification_rules()["requirements"]:
+        rules = data_use.qualification_rules()
+        if kind.value in rules["reviewed_kinds"] and target in rules["requirements"]:
             reqs = [asdict(r) for r in self.data.requirements(e, target, on)]
         return ReviewSnapshot(at=self._now(), stage=stage, met=all(r["met"] for r in reqs), requirements=reqs)
 
@@ -355,7 +425,12 @@ class QualificationApplicationService:
         out: dict[str, Any] = {
             "approval_no": qa.approval_number(on.year, self.store.next_serial("APPROVAL", str(on.year)))
         }
-        if qa.needs_new_certificate(app):
+        if app.kind == ApplicationKind.REG_INITIAL:
+            fmt = qa.person_rules()["cert_no_format"]
+            out["registration_cert_no"] = fmt.format(
+                year=on.year, serial=self.store.next_serial("REGCERT", str(on.year))
+            )
+        elif qa.needs_new_certificate(app):
             level = qa.handling_level(app.decide_level)
             prefix = f"{app.target[0]}{qa.LEVEL_DIGITS[level]}"
             out["new_certificate_no"] = qa.new_certificate_number(
@@ -372,38 +447,29 @@ class QualificationApplicationService:
     # ---- the decision's effect on the registry --------------------------------------------------------------------
 
     def finish_effect(self, app: QualificationApplication, meta: RequestMeta) -> QualificationApplication:
-        """The approved change on the qualification certificate, through the registry's transition (audited on the
-        enterprise; the national sync captures the confirmed record's new certificate rows), then marked done."""
+        """The approved change in the registry (the enterprise's certificate, or the person's registrations), through
+        the registry's transition and audited on each record; the national sync captures the confirmed records' new
+        rows. Then the application is marked done. Recomputed on a conflict: a record already changed is skipped."""
         if app.state != AppState.APPROVED or app.effect_applied:
             return app
+        on = date.fromisoformat(app.decided_on or self.today().isoformat())
+        level = qa.handling_level(app.decide_level)
+        authority = labels.authority_name(qa.level_region(level, app.region_code), on)
+        note = f"{KIND_LABELS[app.kind]}{app.target_label}，{app.approval_no}（资质申请{app.application_id}）"
         for _attempt in range(3):
-            e = self.registry.get(RecordType.ENTERPRISE, (app.uscc,))
-            on = date.fromisoformat(app.decided_on or self.today().isoformat())
-            level = qa.handling_level(app.decide_level)
-            authority = labels.authority_name(qa.level_region(level, app.region_code), on)
-            changes = qa.apply_decision(e, app, on, authority, cert_no=app.new_certificate_no)
-            if not changes:
-                break  # applied before the process stopped
-            state = RECORD_LIFECYCLE.next_state(e.state, RecordEvent.AMEND_BY_DECISION)
-            updated = e.model_copy(
-                update={**changes, "state": state, "version": e.version + 1, "updated_at": self._now()}
-            )
-            note = f"{KIND_LABELS[app.kind]}{app.target_label}，{app.approval_no}（资质申请{app.application_id}）"
-            draft = AuditDraft(
-                target_type="enterprise",
-                target_id=e.uscc,
-                action=AuditAction.QUALIFICATION_CERT_CHANGED,
-                target_region=e.region_code,
-                target_owner=e.uscc,
-                before={**e.data(), "state": e.state.value, "version": e.version},
-                after={**updated.data(), "state": updated.state.value, "version": updated.version},
-                note=note,
-            )
+            if app.kind in PERSON_KINDS:
+                records = self.registry.person_partition(app.person_key or "")
+                effects = qa.person_effects(records, app, on, authority)
+            else:
+                e = self.registry.get(RecordType.ENTERPRISE, (app.uscc,))
+                changes = qa.apply_decision(e, app, on, authority, cert_no=app.new_certificate_no)
+                effects = [(e, changes)] if changes else []
             try:
-                self.registry.save(updated, e.version, draft, EFFECTS, meta)
+                for record, changes in effects:
+                    self._amend(record, changes, note, meta)
                 break
             except Conflict:
-                continue  # the enterprise edited its record meanwhile: read it again
+                continue  # the record was edited meanwhile: read it again
         else:
             return app  # the schedule finishes it
         done = app.model_copy(update={"effect_applied": True, "version": app.version + 1, "updated_at": self._now()})
@@ -413,6 +479,23 @@ class QualificationApplicationService:
             done, app.version, self._draft(done, app, AuditAction.QUALIFICATION_APPLICATION_STEP), EFFECTS, meta
         )
         return done
+
+    def _amend(self, record: Any, changes: dict[str, Any], note: str, meta: RequestMeta) -> None:
+        state = RECORD_LIFECYCLE.next_state(record.state, RecordEvent.AMEND_BY_DECISION)
+        updated = record.model_copy(
+            update={**changes, "state": state, "version": record.version + 1, "updated_at": self._now()}
+        )
+        draft = AuditDraft(
+            target_type=record.RECORD_TYPE.value,
+            target_id=record.record_id,
+            action=AuditAction.QUALIFICATION_CERT_CHANGED,
+            target_region=record.region_code,
+            target_owner=record.owner_uscc,
+            before={**record.data(), "state": record.state.value, "version": record.version},
+            after={**updated.data(), "state": updated.state.value, "version": updated.version},
+            note=note,
+        )
+        self.registry.save(updated, record.version, draft, EFFECTS, meta)
 
     def finish_pending(self, meta: RequestMeta) -> int:
         """Schedule: approvals whose certificate change did not land (a stopped process) are finished."""
@@ -592,6 +675,11 @@ def _cn_moment(at: str) -> str:
 
 
 def _effect_note(app: QualificationApplication) -> str:
+    if app.kind in PERSON_KINDS:
+        who = app.person_name or "该人员"
+        if app.kind == ApplicationKind.REG_TRANSFER:
+            return f"{who}的{app.target_label}注册已由{app.from_employer_name or app.from_employer_uscc}变更至{app.enterprise_name}"
+        return f"{who}已{KIND_LABELS[app.kind]}（{app.target_label}），批准文号{app.approval_no}"
     if app.new_certificate_no:
         return f"核发资质证书{app.new_certificate_no}（{app.target_label}），批准文号{app.approval_no}"
     return (
