@@ -47,6 +47,7 @@ _TABLES = (
     "approval_levels",
     "contract_types",
     "safety_cert_types",
+    "credit_behaviours",
 )
 
 
@@ -153,6 +154,7 @@ def field_path_label(path: str) -> str:
 @cache
 def all_labels() -> dict[str, dict[str, str]]:
     """Everything the web UI renders by name, one map per vocabulary (served once, cached by the browser)."""
+    from chalicelib.domain import qualification_applications as qa
     from chalicelib.domain.audit import ACTION_LABELS, TARGET_TYPE_LABELS
     from chalicelib.domain.national import datasets
     from chalicelib.domain.permits import STATE_LABELS as PERMIT_STATES
@@ -181,5 +183,10 @@ def all_labels() -> dict[str, dict[str, str]]:
         fields=field_titles(),
         audit_targets=TARGET_TYPE_LABELS,
         audit_actions={k.value: v for k, v in ACTION_LABELS.items()},
+        application_kinds={k.value: v for k, v in qa.KIND_LABELS.items()},
+        application_states={k.value: v for k, v in qa.STATE_LABELS.items()},
+        application_levels={k: v for k, v in qa.routing_rules()["levels"].items() if not k.startswith("_")},
+        changeable_fields=dict(qa.CHANGEABLE_FIELDS),
+        province_reg_types=dict(qa.person_rules()["reg_types"]),
     )
     return out

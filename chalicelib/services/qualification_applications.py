@@ -332,7 +332,7 @@ class QualificationApplicationService:
             or qa.role_level(p.role) != holder
             or p.region_code != qa.level_region(holder, app.region_code)
         ):
-            where = qa.routing_rules()["levels"].get(holder or "", "申请企业")
+            where = _authority(holder, app.region_code) if holder else "申请企业"
             raise Forbidden(f"该申请当前由{where}办理")
         state = APPLICATION_LIFECYCLE.next_state(app.state, event)
         on, changes = self.today(), {}
@@ -359,7 +359,7 @@ class QualificationApplicationService:
             changes["current_level"] = up
         elif event in (AppEvent.START_NOTICE, AppEvent.APPROVE, AppEvent.REJECT, AppEvent.FORWARD):
             if not at_decider:
-                up = qa.routing_rules()["levels"][qa.handling_level(app.decide_level)]
+                up = _authority(app.decide_level, app.region_code)
                 raise Conflict(f"该申请由{up}决定，请先初审并转报上级")
             if event == AppEvent.FORWARD and app.decide_level != "ministry":
                 raise Conflict("该申请由本省决定，不需报住房和城乡建设部")
@@ -588,7 +588,6 @@ class QualificationApplicationService:
         """The application as its page shows it: every code by name, the clock, and what this user may do."""
         on = self.today()
         due = qa.due_date(app, self.calendar(), on)
-        levels = qa.routing_rules()["levels"]
         holder = app.waiting_on()
         actions: list[str] = []
         if p.role == Role.ENTERPRISE:
@@ -619,9 +618,9 @@ class QualificationApplicationService:
             "application": app.model_dump(mode="json"),
             "kind_label": KIND_LABELS[app.kind],
             "state_label": STATE_LABELS[app.state],
-            "accept_label": levels[app.accept_level],
-            "decide_label": levels[app.decide_level],
-            "current_label": levels[holder]
+            "accept_label": _authority(app.accept_level, app.region_code),
+            "decide_label": _authority(app.decide_level, app.region_code),
+            "current_label": _authority(holder, app.region_code)
             if holder
             else ("申请企业（补正中）" if app.state == AppState.SUPPLEMENT_REQUESTED else None),
             "region_name": labels.region_name(app.region_code),
@@ -638,12 +637,19 @@ class QualificationApplicationService:
                     **s.model_dump(mode="json"),
                     "event_label": _step_label(s.event),
                     "at_label": _cn_moment(s.at),
-                    "level_label": levels.get(s.level or ""),
+                    "level_label": _authority(s.level, app.region_code) if s.level else None,
                 }
                 for s in app.steps
             ],
             "actions": [{"event": a, "label": STATE_LABELS[AppEvent(a)]} for a in actions],
         }
+
+
+def _authority(level: str, county: str) -> str:
+    """The authority at `level` over the enterprise's county, by name (义乌市住房和城乡建设局 …)."""
+    if level == "ministry":
+        return qa.routing_rules()["levels"]["ministry"]
+    return labels.authority_name(qa.level_region(level, county))
 
 
 def _who(p: Principal) -> str:

@@ -513,6 +513,7 @@ def seed_registry() -> dict[str, int]:
     )
     _issued_permit(now, legacy)
     _completed_permit(now, works[0])
+    _qualification_application(now)
     return {
         "enterprises": len(enterprises),
         "persons": len(persons),
@@ -665,6 +666,57 @@ def _shizheng(now, provenance, id_card, person_key, secret):
         )
     ]
     return enterprise, staff, works
+
+
+DEMO_QUALIFICATION_APPLICATION = "demo-qapp-0001"
+
+
+def _qualification_application(now) -> None:
+    """A 资质延续 of 义乌市建工集团 (市政三级), applied for three days ago and accepted by 义乌市 the next day: it waits in
+    the county's queue with its statutory clock running. Through the service users call, at the demo's past times."""
+    from datetime import timedelta
+
+    from chalicelib import wiring
+    from chalicelib.domain.audit import RequestMeta
+    from chalicelib.domain.identity import Principal, Role
+    from chalicelib.domain.qualification_applications import AppEvent, ApplicationKind
+    from chalicelib.services.qualification_applications import QualificationApplicationService
+
+    live = wiring.get_qualification_application_service()
+
+    def at(moment):
+        return QualificationApplicationService(
+            live.store,
+            live.registry,
+            live.data,
+            live.credit_store,
+            live.audit,
+            clock=lambda: moment,
+            new_id=lambda: DEMO_QUALIFICATION_APPLICATION,
+            calendar=live.calendar,
+        )
+
+    meta = RequestMeta(request_id="demo-seed")
+    filer = Principal(
+        subject="system:demo-seed",
+        username="demo-seed",
+        role=Role.ENTERPRISE,
+        uscc="91330782MA2F00063N",
+        display_name="演示数据（企业申请）",
+    )
+    app = at(now - timedelta(days=3)).apply(
+        filer, meta, kind=ApplicationKind.RENEWAL, target="D110C", statement="资质证书有效期届满前申请延续"
+    )
+    county = Principal(
+        subject="system:demo-seed",
+        username="demo-seed",
+        role=Role.COUNTY_OFFICIAL,
+        region_code="330782",
+        display_name="演示数据（县级受理）",
+    )
+    at(now - timedelta(days=2)).act(
+        county, meta, app.application_id, version=app.version, event=AppEvent.ACCEPT, note="材料齐全，予以受理"
+    )
 
 
 def _completed_permit(now, project) -> None:

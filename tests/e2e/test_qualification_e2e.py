@@ -94,9 +94,9 @@ def test_an_upgrade_from_refusal_to_the_new_certificate_over_http(runtime):
     app = v["application"]
     path = f"/qualification-applications/{app['application_id']}"
     assert (v["accept_label"], v["decide_label"], v["current_label"]) == (
-        "县级主管部门",
-        "省住房和城乡建设厅",
-        "县级主管部门",
+        "义乌市住房和城乡建设局",
+        "浙江省住房和城乡建设厅",
+        "义乌市住房和城乡建设局",
     )
     assert [r["met"] for r in app["reviews"][0]["requirements"]] == [True] * len(app["reviews"][0]["requirements"])
     assert app["application_id"] in [
@@ -115,7 +115,7 @@ def test_an_upgrade_from_refusal_to_the_new_certificate_over_http(runtime):
     assert v["decision_due"] and v["working_days_left"] > 0
     left = v["working_days_left"]
     act(county, "REFER_UP", "初审通过，报金华市住房和城乡建设局")
-    assert call("GET", path, ent)["current_label"] == "设区市主管部门"
+    assert call("GET", path, ent)["current_label"] == "金华市住房和城乡建设局"
     act(city, "REFER_UP", "审查通过，报省住房和城乡建设厅")
     queued = call("GET", "/qualification-queue", province)["items"]
     assert app["application_id"] in [x["application"]["application_id"] for x in queued]

@@ -90,14 +90,16 @@ def test_the_routing_table_decides_who_acts(client, seeded, login):
     r = apply(client, login("ent_jiangong"), kind="ADD", target="D201A")
     assert r.status_code == 201, r.body
     v = body(r)
-    assert (v["accept_label"], v["decide_label"], v["application"]["notice_days"]) == ("省住房和城乡建设厅",) * 2 + (7,)
+    assert (v["accept_label"], v["decide_label"], v["application"]["notice_days"]) == (
+        "浙江省住房和城乡建设厅",
+    ) * 2 + (7,)
     app_id = v["application"]["application_id"]
     # the county and the city see it (their region) but may not act on it
     for who in ("county_yiwu", "city_jinhua"):
         seen = client.http.get(f"/qualification-applications/{app_id}", headers=login(who))
         assert seen.status_code == 200 and body(seen)["actions"] == []
         refused = act(client, login(who), app_id, "ACCEPT")
-        assert refused.status_code == 403 and "该申请当前由省住房和城乡建设厅办理" in body(refused)["message"]
+        assert refused.status_code == 403 and "该申请当前由浙江省住房和城乡建设厅办理" in body(refused)["message"]
     # another city's official does not even see it
     assert client.http.get(f"/qualification-applications/{app_id}", headers=login("city_hangzhou")).status_code == 404
     assert act(client, login("province"), app_id, "ACCEPT").status_code == 200
@@ -277,7 +279,8 @@ def test_a_transfer_moves_the_registration_and_the_one_employer_rule_holds(clien
     assert r.status_code == 201, r.body
     v = body(r)
     assert (
-        v["application"]["from_employer_name"] == "义乌市城建市政工程有限公司" and v["accept_label"] == "设区市主管部门"
+        v["application"]["from_employer_name"] == "义乌市城建市政工程有限公司"
+        and v["accept_label"] == "金华市住房和城乡建设局"
     )
     app_id = v["application"]["application_id"]
     act(client, login("city_jinhua"), app_id, "ACCEPT")
