@@ -414,6 +414,7 @@ def get_qualification_application_service():
         get_audit_log(),
         calendar=get_work_calendar_service().calendar,
         notice_seconds=notice,
+        blobs=get_blob_store(),
     )
 
 

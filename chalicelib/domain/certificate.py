@@ -246,3 +246,70 @@ def render_notice_pdf(fields: dict[str, Any]) -> bytes:
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def render_qualification_pdf(fields: dict[str, Any]) -> bytes:
+    """建设工程企业资质证书（副本）as the platform holds it after a decision: the enterprise's particulars, the
+    certificate's number, issuer and validity, and every qualification item with its approval number. `fields`:
+    title, enterprise_name, uscc, address, legal_rep, registered_capital, economic_type, cert_no, issuer, issued_on,
+    valid_until, items (list of {name, approval_no, approved_on, status}), application_id. The rows grow with their
+    text; `layout` (table bottom) is recorded in the keywords for tests."""
+    c, buf, (width, height) = _canvas(f"{fields['title']} {fields['cert_no']}")
+    right = width - RIGHT_MARGIN
+    c.setFont(FONT, 22)
+    c.drawCentredString(width / 2, height - 80, fields["title"])
+    c.setFont(FONT, 14)
+    c.drawCentredString(width / 2, height - 108, "（副本）")
+    c.setFont(FONT, 11)
+    c.drawString(LEFT, height - 140, f"证书编号：{fields['cert_no']}")
+    rows = [
+        ("企业名称", fields.get("enterprise_name")),
+        ("统一社会信用代码", fields.get("uscc")),
+        ("详细地址", fields.get("address")),
+        ("法定代表人", fields.get("legal_rep")),
+        ("注册资本", f"{fields['registered_capital']}万元" if fields.get("registered_capital") else None),
+        ("经济性质", fields.get("economic_type")),
+        ("有效期", f"至{_day(fields.get('valid_until'))}"),
+    ]
+    label_w, size, pad = 120, 10.5, 3.5
+    top = height - 152
+    table_top = top
+
+    def row(label: str, value: Any) -> None:
+        nonlocal top
+        lines = _lines(str(value or "—"), right - LEFT - label_w - 2 * pad, size)
+        h = max(1, len(lines)) * size * 1.4 + 2 * pad
+        c.rect(LEFT, top - h, label_w, h)
+        c.rect(LEFT + label_w, top - h, right - LEFT - label_w, h)
+        c.setFont(FONT, size)
+        c.drawString(LEFT + pad, top - pad - size, label)
+        for i, line in enumerate(lines):
+            c.drawString(LEFT + label_w + pad, top - pad - size - i * size * 1.4, line)
+        top -= h
+
+    for label, value in rows:
+        row(label, value)
+    for i, item in enumerate(fields.get("items") or [], start=1):
+        text = item["name"]
+        if item.get("approval_no"):
+            text += f"（批准文号：{item['approval_no']}，{_day(item.get('approved_on'))}）"
+        if item.get("status"):
+            text += f"〔{item['status']}〕"
+        row("资质类别及等级" if i == 1 else "", text)
+    table_bottom = top
+    y = table_bottom - 28
+    c.setFont(FONT, 11)
+    for line in (f"发证机关：{fields.get('issuer') or ''}（盖章）", f"发证日期：{_day(fields.get('issued_on'))}"):
+        y = _para(c, line, right - 260, y, 260, 11)
+    c.setFont(FONT, 8)
+    c.drawString(
+        LEFT,
+        40,
+        f"依资质申请{fields.get('application_id', '')}的许可决定核发；信息以浙江省建筑市场监管与诚信信息平台为准。",
+    )
+    c.setKeywords(
+        f"layout table={LEFT:.1f},{table_bottom:.1f},{right - LEFT:.1f},{table_top - table_bottom:.1f} bottom={y:.1f}"
+    )
+    c.showPage()
+    c.save()
+    return buf.getvalue()

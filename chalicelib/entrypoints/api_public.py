@@ -308,6 +308,41 @@ def public_blacklist(ctx: Ctx, q: PageQuery):
     return cached(BlacklistPage(items=page.items, cursor=encode_cursor(page.cursor)))
 
 
+class QualificationNotice(BaseModel):
+    """资质审批公示：拟准予许可的申请（公示期内）"""
+
+    enterprise_name: str | None
+    uscc: RequiredUscc
+    kind_label: str
+    target_label: str
+    person_name: str | None = None
+    decide_label: str
+    notice_started_on: str
+    notice_until_label: str
+
+
+class QualificationNoticePage(BaseModel):
+    items: list[QualificationNotice]
+    cursor: str | None = None
+
+
+@api_route(
+    bp,
+    "/public/qualification-notices",
+    summary="资质审批公示（公示期内的拟准予许可事项）",
+    tags=[TAG],
+    roles=None,
+    query=PageQuery,
+    response=QualificationNoticePage,
+)
+def public_qualification_notices(ctx: Ctx, q: PageQuery):
+    from chalicelib.wiring import get_qualification_application_service
+
+    _limit(ctx)
+    page = get_qualification_application_service().notices(limit=q.limit, cursor=decode_cursor(q.cursor))
+    return cached(QualificationNoticePage(items=page.items, cursor=encode_cursor(page.cursor)))
+
+
 class PermitVerifyQuery(BaseModel):
     vid: str | None = Field(default=None, min_length=8, max_length=64, description="证书二维码中的核验码")
     permit_no: str | None = Field(default=None, pattern=r"^\d{18}$", description="施工许可证编号")

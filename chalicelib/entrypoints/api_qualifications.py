@@ -210,3 +210,20 @@ def answer(ctx: Ctx, req: AnswerIn, application_id: str):
 def withdraw(ctx: Ctx, req: WithdrawIn, application_id: str):
     svc = get_qualification_application_service()
     return svc.view(ctx.user, svc.withdraw(ctx.user, ctx.meta, application_id, version=req.version, reason=req.reason))
+
+
+class CertificateLink(BaseModel):
+    url: str = Field(description="资质证书PDF的下载地址（15分钟内有效）")
+    cert_no: str
+
+
+@api_route(
+    bp,
+    "/qualification-applications/{application_id}/certificate",
+    summary="打印许可决定后的资质证书（副本，PDF）",
+    tags=["资质申报"],
+    roles=[Role.ENTERPRISE, *DECIDERS],
+    response=CertificateLink,
+)
+def certificate(ctx: Ctx, application_id: str):
+    return get_qualification_application_service().certificate(ctx.user, ctx.meta, application_id)

@@ -59,6 +59,7 @@ class QualificationApplicationService:
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         calendar: Callable[[], WorkCalendar] = file_calendar,
         notice_seconds: int | None = None,
+        blobs: Any = None,
     ):
         self.store = store
         self.registry = registry
@@ -69,6 +70,7 @@ class QualificationApplicationService:
         self.new_id = new_id
         self.calendar = calendar
         self.notice_seconds = notice_seconds  # the 公示 in seconds instead of days (local demos and tests only)
+        self.blobs = blobs  # printed certificates
 
     def today(self) -> date:
         return beijing_today(self.clock())
@@ -504,6 +506,79 @@ class QualificationApplicationService:
             if self.finish_effect(app, meta).effect_applied:
                 count += 1
         return count
+
+    def notices(self, *, limit: int, cursor: dict | None) -> Page[dict[str, Any]]:
+        """资质审批公示 for the public: what the authority intends to approve, until the notice period ends (no
+        person's identifiers; a registered person is named, as on the national platform)."""
+        page = self.store.under_notice(limit=limit, cursor=cursor)
+        now = self._now()
+        return Page(
+            [
+                {
+                    "enterprise_name": a.enterprise_name,
+                    "uscc": a.uscc,
+                    "kind_label": KIND_LABELS[a.kind],
+                    "target_label": a.target_label,
+                    "person_name": a.person_name,
+                    "decide_label": _authority(a.decide_level, a.region_code),
+                    "notice_started_on": cn_date(date.fromisoformat(a.notice_started_on or self.today().isoformat())),
+                    "notice_until_label": _cn_moment(a.notice_until or now),
+                }
+                for a in page.items
+                if (a.notice_until or "") > now
+            ],
+            page.cursor,
+        )
+
+    # ---- the printable certificate ------------------------------------------------------------------------------
+
+    def certificate(self, p: Principal, meta: RequestMeta, application_id: str) -> dict[str, Any]:
+        """The certificate as the approval left it (副本, PDF): the enterprise and its officials in the region may
+        print it; every print is audited."""
+        app = self.get(p, application_id)
+        if app.state != AppState.APPROVED or not app.effect_applied or app.kind in PERSON_KINDS:
+            raise Conflict("只有已准予许可、证书已变更的资质申请可以打印资质证书")
+        from chalicelib.domain.certificate import render_qualification_pdf
+
+        e = self.registry.get(RecordType.ENTERPRISE, (app.uscc,))
+        cert_no = app.new_certificate_no or app.certificate_no
+        cert = next((c for c in e.qualifications if c.cert_no == cert_no), None)
+        if cert is None:
+            raise NotFound(f"企业库中没有资质证书{cert_no}")
+        codes = codetables.qualification_codes()
+        family = codetables.qualification_types().name(cert.qualification_type) if cert.qualification_type else ""
+        fields = {
+            "title": f"{family}企业资质证书" if family else "企业资质证书",
+            "enterprise_name": e.name,
+            "uscc": e.uscc,
+            "address": e.address,
+            "legal_rep": e.legal_rep,
+            "registered_capital": str(e.registered_capital) if e.registered_capital is not None else None,
+            "economic_type": codetables.load_table("economic_types").name(e.economic_type) if e.economic_type else None,
+            "cert_no": cert.cert_no,
+            "issuer": cert.issuing_authority,
+            "issued_on": cert.issued_on.isoformat() if cert.issued_on else None,
+            "valid_until": cert.valid_until.isoformat() if cert.valid_until else None,
+            "items": [
+                {
+                    "name": codes.name(i.code),
+                    "approval_no": i.approval_no,
+                    "approved_on": i.approved_on.isoformat() if i.approved_on else None,
+                    "status": i.status if i.status == qa.CANCELLED else None,
+                }
+                for i in cert.items
+            ],
+            "application_id": app.application_id,
+        }
+        pdf = render_qualification_pdf(fields)
+        key = f"exports/qualifications/{app.application_id}/{cert.cert_no}-{uuid.uuid4().hex[:8]}.pdf"
+        self.blobs.put(key, pdf, "application/pdf")
+        self.audit.record(
+            self._draft(app, None, AuditAction.QUALIFICATION_APPLICATION_STEP, f"打印资质证书{cert.cert_no}（副本）"),
+            p,
+            meta,
+        )
+        return {"url": self.blobs.presign_get(key, f"资质证书-{cert.cert_no}.pdf", 900), "cert_no": cert.cert_no}
 
     # ---- shared -----------------------------------------------------------------------------------------------------
 

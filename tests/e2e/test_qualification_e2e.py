@@ -6,8 +6,10 @@ the certificate changes in the registry, the national sync pushes it, and the pu
 
 from __future__ import annotations
 
+import io
 import json
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -15,6 +17,7 @@ import requests
 from tests.e2e.test_local_runtime import login, start_runtime, wait_for
 
 SHIZHENG = "91330782MA2F00880W"
+OUT = Path(__file__).resolve().parents[2] / "test-output"
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +137,10 @@ def test_an_upgrade_from_refusal_to_the_new_certificate_over_http(runtime):
     # 5. 公示, then the approval (not before the notice period ends); the review runs again at the decision
     v = act(province, "START_NOTICE", "拟准予许可，公示")
     assert v["state_label"] == "公示中" and v["notice_until_label"]
+    notices = call("GET", "/public/qualification-notices", {})["items"]
+    assert [(n["enterprise_name"], n["target_label"]) for n in notices] == [
+        ("义乌市城建市政工程有限公司", "市政公用工程施工总承包二级")
+    ]
     early = requests.post(
         f"{base}{path}/actions",
         headers=province,
@@ -157,6 +164,23 @@ def test_an_upgrade_from_refusal_to_the_new_certificate_over_http(runtime):
     assert certs["D333061208"]["items"][0]["status"] == "注销"
     trail = call("GET", f"/audit/targets/enterprise/{SHIZHENG}", province)["items"]
     assert "QUALIFICATION_CERT_CHANGED" in [x["action"] for x in trail]
+
+    # the printable certificate (副本): the new grade, its approval number, the issuer
+    from pypdf import PdfReader
+
+    OUT.mkdir(exist_ok=True)
+    link = call("GET", f"{path}/certificate", ent)
+    pdf = requests.get(link["url"], timeout=10).content
+    (OUT / "qualification-certificate.pdf").write_bytes(pdf)
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    for words in (
+        new_cert,
+        "市政公用工程施工总承包二级",
+        approved["approval_no"],
+        "浙江省住房和城乡建设厅",
+        "义乌市城建市政工程有限公司",
+    ):
+        assert words in text, words
 
     # 7. the national platform receives the new certificate and its item, without a manual step
     nat = runtime["national"]
