@@ -102,3 +102,203 @@ def test_a_blacklisted_enterprise_or_a_barring_bad_record_is_refused_with_the_ba
     assert "浙建罚〔2026〕12号" in reasons[0]["reason"] and "C1-2-05" in reasons[1]["reason"]
     assert barring_reasons(ApplicationKind.UPGRADE, [entry], [], date(2027, 6, 1)) == []  # removed from the list
     assert barring_reasons(ApplicationKind.CANCELLATION, [entry], [bad], today) == []  # 注销 is never barred
+
+
+# ---- effects of an approval (pure) ---------------------------------------------------------------------------------
+
+
+def _enterprise(*certs):
+    from chalicelib.domain.enterprise import Enterprise
+    from chalicelib.domain.records import Provenance, RecordSource, RecordState
+
+    now = "2026-12-01T00:00:00+00:00"
+    return Enterprise(
+        uscc="91330782MA2F00880W",
+        name="义乌市城建市政工程有限公司",
+        qualifications=list(certs),
+        state=RecordState.CONFIRMED,
+        provenance=Provenance(source=RecordSource.LEGACY_IMPORT, entered_by="t", entered_org="330000", entered_at=now),
+        created_at=now,
+        updated_at=now,
+        region_code="330782",
+        owner_uscc="91330782MA2F00880W",
+    )
+
+
+def _cert(no, *codes, until=date(2028, 3, 9)):
+    from chalicelib.domain.enterprise import QualificationCert, QualificationItem
+
+    return QualificationCert(
+        cert_no=no,
+        qualification_type="3",
+        issuing_authority="金华市住房和城乡建设局",
+        issued_on=date(2023, 3, 10),
+        valid_until=until,
+        items=[QualificationItem(code=c, is_primary=i == 0) for i, c in enumerate(codes)],
+    )
+
+
+def _app(kind, target, cert=None, **more):
+    from chalicelib.domain.qualification_applications import QualificationApplication
+
+    return QualificationApplication(
+        application_id="a1",
+        uscc="91330782MA2F00880W",
+        region_code="330782",
+        kind=kind,
+        target=target,
+        target_label=target,
+        certificate_no=cert,
+        accept_level="county",
+        decide_level="province",
+        decide_days=20,
+        notice_days=0,
+        route_rule="r",
+        current_level="province",
+        submitted_at="2026-12-01T00:00:00+00:00",
+        approval_no="浙建资许〔2026〕00007号",
+        created_at="2026-12-01T00:00:00+00:00",
+        updated_at="2026-12-01T00:00:00+00:00",
+        **more,
+    )
+
+
+ON = date(2026, 12, 8)
+
+
+def test_an_upgrade_decided_above_the_issuer_issues_a_new_certificate_and_ends_the_old_one():
+    from chalicelib.domain.qualification_applications import apply_decision, needs_new_certificate
+
+    e = _enterprise(_cert("D333061208", "D110C"))
+    app = _app(ApplicationKind.UPGRADE, "D110B", "D333061208")
+    assert needs_new_certificate(app)  # a city's certificate, the province's decision
+    changes = apply_decision(e, app, ON, "浙江省住房和城乡建设厅", cert_no="D233000001")
+    old, new = changes["qualifications"]
+    assert [(i.code, i.status) for i in old.items] == [("D110C", "注销")] and old.valid_until == date(2026, 12, 7)
+    assert new.cert_no == "D233000001" and new.issuing_authority == "浙江省住房和城乡建设厅"
+    assert [(i.code, i.is_primary, i.approval_no) for i in new.items] == [("D110B", True, "浙建资许〔2026〕00007号")]
+    assert (new.issued_on, new.valid_until) == (ON, date(2031, 12, 7))
+    # the same decision applied again (a retry after a stop) changes nothing
+    assert apply_decision(e.model_copy(update=changes), app, ON, "浙江省住房和城乡建设厅", cert_no="D233000001") == {}
+    assert e.qualifications[0].items[0].status is None  # the input record is never mutated
+
+
+def test_an_upgrade_on_the_same_issuers_certificate_replaces_the_grade_in_place():
+    from chalicelib.domain.qualification_applications import apply_decision, needs_new_certificate
+
+    e = _enterprise(_cert("D233000123", "D101C", "D110C"))
+    app = _app(ApplicationKind.UPGRADE, "D101B", "D233000123")
+    assert not needs_new_certificate(app)
+    [cert] = apply_decision(e, app, ON, "浙江省住房和城乡建设厅", cert_no=None)["qualifications"]
+    assert sorted(i.code for i in cert.items) == ["D101B", "D110C"] and cert.issued_on == ON
+
+
+def test_renewal_change_and_cancellation():
+    from chalicelib.domain.qualification_applications import apply_decision
+
+    e = _enterprise(_cert("D233000123", "D101B", "D110C"))
+    [renewed] = apply_decision(e, _app(ApplicationKind.RENEWAL, "D101B", "D233000123"), ON, "x", cert_no=None)[
+        "qualifications"
+    ]
+    assert renewed.valid_until == date(2033, 3, 9)  # five years from the old end, applied for before it
+    changed = apply_decision(
+        e,
+        _app(ApplicationKind.CHANGE, "D101B", "D233000123", changes={"name": "新名称有限公司"}),
+        ON,
+        "x",
+        cert_no=None,
+    )
+    assert changed["name"] == "新名称有限公司" and changed["qualifications"][0].issued_on == ON
+    [one] = apply_decision(e, _app(ApplicationKind.CANCELLATION, "D110C", "D233000123"), ON, "x", cert_no=None)[
+        "qualifications"
+    ]
+    assert {i.code: i.status for i in one.items} == {"D101B": None, "D110C": "注销"} and one.valid_until >= ON
+    e2 = _enterprise(_cert("D333000456", "D110C"))
+    [ended] = apply_decision(e2, _app(ApplicationKind.CANCELLATION, "D110C", "D333000456"), ON, "x", cert_no=None)[
+        "qualifications"
+    ]
+    assert ended.valid_until < ON  # nothing left on it: 注销 ends the certificate
+
+
+def test_levels_pass_up_from_the_accepting_authority_to_the_deciding_one():
+    from chalicelib.domain.qualification_applications import handling_level, level_region, next_level
+
+    assert [next_level("county", "province"), next_level("city", "province"), next_level("province", "province")] == [
+        "city",
+        "province",
+        None,
+    ]
+    assert handling_level("ministry") == "province" and next_level("province", "ministry") is None
+    assert [level_region(x, "330782") for x in ("county", "city", "province")] == ["330782", "330700", "330000"]
+
+
+# ---- registered personnel (pure) -------------------------------------------------------------------------------------
+
+
+def _person(employer, *regs, state="CONFIRMED"):
+    from chalicelib.domain.person import RegisteredPerson, Registration
+    from chalicelib.domain.records import Provenance, RecordSource
+
+    now = "2026-12-01T00:00:00+00:00"
+    return RegisteredPerson(
+        person_key="ab" * 12,
+        employer_uscc=employer,
+        employer_name={"91330782MA2F00880W": "市政公司", "91330782MA2F00063N": "建工集团"}[employer],
+        name="陈建明",
+        id_no="330782198501100110",
+        registrations=[
+            Registration(
+                reg_type=r,
+                specialties=["JZS08"],
+                registration_cert_no="浙2332010000001",
+                valid_until=date(2028, 12, 31),
+            )
+            for r in regs
+        ],
+        state=state,
+        provenance=Provenance(source=RecordSource.LEGACY_IMPORT, entered_by="t", entered_org="330000", entered_at=now),
+        created_at=now,
+        updated_at=now,
+        region_code="330782",
+        owner_uscc=employer,
+    )
+
+
+def test_the_one_employer_rule_and_the_person_lock():
+    from chalicelib.domain.qualification_applications import person_reasons
+
+    here, there = "91330782MA2F00063N", "91330782MA2F00880W"
+    records = [_person(there, "JZS2"), _person(here)]
+    keys = lambda found: [r["key"] for r in found[0]]  # noqa: E731
+    assert keys(person_reasons(ApplicationKind.REG_INITIAL, "JZS2", here, records, None, ON)) == ["one_employer"]
+    reasons, source = person_reasons(ApplicationKind.REG_TRANSFER, "JZS2", here, records, None, ON)
+    assert reasons == [] and source.employer_uscc == there
+    locked = person_reasons(ApplicationKind.REG_TRANSFER, "JZS2", here, records, "3307822603150001（一期工程）", ON)
+    assert keys(locked) == ["person_lock"] and "3307822603150001（一期工程）" in locked[0][0]["reason"]
+    assert keys(person_reasons(ApplicationKind.REG_TRANSFER, "JZS1", here, records, None, ON)) == ["reg_type"]
+    # not (yet) on the applying employer's confirmed staff
+    assert keys(person_reasons(ApplicationKind.REG_TRANSFER, "JZS2", here, [_person(there, "JZS2")], None, ON)) == [
+        "person"
+    ]
+
+
+def test_a_transfer_moves_the_registration_once():
+    from chalicelib.domain.qualification_applications import person_effects
+
+    here, there = "91330782MA2F00063N", "91330782MA2F00880W"
+    app = _app(ApplicationKind.REG_TRANSFER, "JZS2", from_employer_uscc=there, person_key="ab" * 12)
+    app = app.model_copy(update={"uscc": here})
+    old, new = _person(there, "JZS2"), _person(here)
+    effects = person_effects([old, new], app, ON, "浙江省住房和城乡建设厅")
+    assert [(r.employer_uscc, [g.reg_type for g in ch["registrations"]]) for r, ch in effects] == [
+        (here, ["JZS2"]),
+        (there, []),
+    ]
+    moved = effects[0][1]["registrations"][0]
+    assert (moved.registration_cert_no, moved.valid_until, moved.issued_on) == (
+        "浙2332010000001",
+        date(2028, 12, 31),
+        ON,
+    )
+    done = [r.model_copy(update=ch) for r, ch in effects]
+    assert person_effects(done, app, ON, "浙江省住房和城乡建设厅") == []
