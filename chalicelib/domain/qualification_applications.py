@@ -433,10 +433,21 @@ def new_certificate_number(target: str, level: str, serial: int) -> str:
     return f"{target[0]}{LEVEL_DIGITS[level]}33{serial:06d}"
 
 
+def addable_certificate(e: Any, target: str, level: str, on: date) -> Any | None:
+    """增项: the valid certificate of the target's family issued at the deciding `level`, which the new item joins
+    (None: a new certificate is issued)."""
+    digit = LEVEL_DIGITS[handling_level(level)]
+    for c in e.qualifications:
+        if c.valid_on(on) and c.cert_no and c.cert_no[:1] == target[:1] and c.cert_no[1:2] == digit:
+            return c
+    return None
+
+
 def needs_new_certificate(app: QualificationApplication) -> bool:
-    """A certificate is issued under a new number when none is concerned yet (首次申请), or when the deciding level
-    is not the one that issued the certificate the target joins (an upgrade from a city's 三级 to the province's)."""
-    if app.kind == ApplicationKind.NEW:
+    """A certificate is issued under a new number when none is concerned yet (首次申请, 增项 with no certificate of
+    the family at the deciding level), or when the deciding level is not the one that issued the certificate the
+    target joins (an upgrade from a city's 三级 to the province's)."""
+    if app.kind == ApplicationKind.NEW or (app.kind == ApplicationKind.ADD and not app.certificate_no):
         return True
     if app.kind in (ApplicationKind.UPGRADE, ApplicationKind.ADD) and app.certificate_no:
         return app.certificate_no[1:2] != LEVEL_DIGITS[handling_level(app.decide_level)]

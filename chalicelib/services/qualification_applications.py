@@ -117,6 +117,8 @@ class QualificationApplicationService:
                 kind=kind, target=target, certificate_no=certificate_no, approval_no=None
             )
             held = qa.certificate_for(e, probe, on)
+            if kind == ApplicationKind.ADD and held is None:
+                held = qa.addable_certificate(e, target, qa.route(kind, target).decide, on)
             if kind in ON_A_HELD_CERTIFICATE and held is None:
                 reasons.append({"key": "certificate", "reason": f"企业未持有编号为{certificate_no}的有效资质证书"})
         review = self._review(e, kind, target, on, "submission")
@@ -484,8 +486,9 @@ class QualificationApplicationService:
 
     def _amend(self, record: Any, changes: dict[str, Any], note: str, meta: RequestMeta) -> None:
         state = RECORD_LIFECYCLE.next_state(record.state, RecordEvent.AMEND_BY_DECISION)
-        updated = record.model_copy(
-            update={**changes, "state": state, "version": record.version + 1, "updated_at": self._now()}
+        # validated like any write of the record (a 变更's capital arrives as text, the certificates as parts)
+        updated = type(record).model_validate(
+            {**dict(record), **changes, "state": state, "version": record.version + 1, "updated_at": self._now()}
         )
         draft = AuditDraft(
             target_type=record.RECORD_TYPE.value,

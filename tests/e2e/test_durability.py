@@ -229,8 +229,10 @@ def test_a_crash_loses_nothing_acknowledged_and_workflows_continue(platform):
         lambda: (v := p.call("GET", path, county)) and v["application"]["task_step"] == "review" and v, 60
     )
     trail_before = p.call("GET", f"/audit/targets/enterprise/{uscc}", province)["items"]
+    # the stream consumers have counted every change made so far (the counters equal a recount of the records):
+    # what the dashboard shows now is what it must show after the crash
+    wait_for(lambda: p.consistency()["differences"] == [], 90, 2)
     overview_before = p.call("GET", "/statistics/overview?region=330782", county)
-    time.sleep(2)  # let the stream consumers count the last changes (not needed for durability: they resume)
 
     # ---- crash -------------------------------------------------------------------------------------------------
     p.kill9()

@@ -302,3 +302,16 @@ def test_a_transfer_moves_the_registration_once():
     )
     done = [r.model_copy(update=ch) for r, ch in effects]
     assert person_effects(done, app, ON, "浙江省住房和城乡建设厅") == []
+
+
+def test_an_added_qualification_joins_the_deciding_levels_certificate_of_its_family_or_gets_a_new_one():
+    from chalicelib.domain.qualification_applications import addable_certificate, apply_decision, needs_new_certificate
+
+    e = _enterprise(_cert("D233000123", "D101B"), _cert("D333000456", "D110C"))
+    assert addable_certificate(e, "D201B", "province", ON).cert_no == "D233000123"
+    assert addable_certificate(e, "B101A", "province", ON) is None  # no 勘察 certificate
+    app = _app(ApplicationKind.ADD, "D201B", "D233000123")
+    assert not needs_new_certificate(app)
+    certs = apply_decision(e, app, ON, "浙江省住房和城乡建设厅", cert_no=None)["qualifications"]
+    assert [i.code for i in certs[0].items] == ["D101B", "D201B"] and len(certs) == 2
+    assert needs_new_certificate(_app(ApplicationKind.ADD, "B101A"))

@@ -294,3 +294,13 @@ def test_a_transfer_moves_the_registration_and_the_one_employer_rule_holds(clien
     # the upgrade that needed her now misses two constructors
     r = apply(client, login("ent_shizheng"), kind="UPGRADE", target="D110B")
     assert r.status_code == 400 and "（平台数据为10）" in body(r)["message"]
+
+
+def test_a_capital_change_is_stored_as_the_registry_stores_it(client, seeded, login):
+    from decimal import Decimal
+
+    app_id = _decided_by_issuer(
+        client, login, login("ent_jiangong"), kind="CHANGE", target="D101B", changes={"registered_capital": "12000"}
+    )
+    assert act(client, login("province"), app_id, "APPROVE", "准予变更").status_code == 200
+    assert enterprise(JIANGONG).registered_capital == Decimal("12000")
