@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     # The 公示 of a qualification application in seconds instead of days (development stages only; 0 = the days of
     # the routing table).
     qualification_notice_seconds: int = 0
+    # Secrets Manager names of the issuing authorities' seal keys (`{prefix}/{region}`) and trust roots
+    # (`{prefix}/trust-roots`); provisioned by the province's CA on AWS, generated as a test CA on development stages.
+    licence_seal_keys_prefix: str = "cmsp/licence-seal"  # a name, not a secret
     # The national (MOHURD) interface; on deployed stages the key is in Secrets Manager.
     national_api_url: str = ""
     national_api_key: str = ""

@@ -272,7 +272,19 @@ def get_permit_after_issue():
 def get_permit_documents():
     from chalicelib.services.permits import PermitDocuments
 
-    return PermitDocuments(get_permit_service())
+    return PermitDocuments(get_permit_service(), get_licence_service())
+
+
+@cache
+def get_licence_service():
+    """The issuing authorities' electronic seals: keys in Secrets Manager; a development stage makes a test CA."""
+    from chalicelib.adapters.dynamo_permits import DynamoPermitStore
+    from chalicelib.adapters.licence_seal import PadesSealer, SecretsSealKeys
+    from chalicelib.services.licences import LicenceService
+
+    s = get_settings()
+    keys = SecretsSealKeys(s.licence_seal_keys_prefix, create_missing=s.development)
+    return LicenceService(PadesSealer(keys), DynamoPermitStore(s.main_table, get_audit_log()))
 
 
 @cache
@@ -453,6 +465,7 @@ def reset() -> None:
         get_public_service,
         get_permit_service,
         get_permit_documents,
+        get_licence_service,
         get_permit_after_issue,
         get_stage_store,
         get_stage_service,

@@ -104,7 +104,14 @@ def _day(value: Any) -> str:
 
 
 def render_permit_pdf(fields: dict[str, Any], *, copy: str, verify_url: str, reprint: int) -> bytes:
-    """`fields`: permit_no, project_name, address, build_unit, scale, contract_price, survey_unit, survey_leader,
+    return render_permit(fields, copy=copy, verify_url=verify_url, reprint=reprint)[0]
+
+
+def render_permit(
+    fields: dict[str, Any], *, copy: str, verify_url: str, reprint: int
+) -> tuple[bytes, tuple[float, float, float, float]]:
+    """The certificate and the box (x1, y1, x2, y2, first page) where the issuing authority's seal goes: over the end
+    of the 发证机关 line, as a paper seal is placed. `fields`: permit_no, project_name, address, build_unit, scale, contract_price, survey_unit, survey_leader,
     design_unit, design_leader, construction_unit, project_manager, supervision_unit, chief_engineer, contract_period,
     remarks, issuer, issued_on, start_deadline, edition, verification_id. `copy` is 正本 or 副本.
 
@@ -114,6 +121,8 @@ def render_permit_pdf(fields: dict[str, Any], *, copy: str, verify_url: str, rep
     from reportlab.lib.utils import ImageReader
 
     c, buf, (width, height) = _canvas(f"建筑工程施工许可证 {fields['permit_no']}")
+    if fields.get("licence_id"):
+        c.setSubject(fields["licence_id"])  # 证照标识: covered by the seal, read back by verification
     right = width - RIGHT_MARGIN
     c.setFont(FONT, 22)
     c.drawCentredString(width / 2, height - 80, "中华人民共和国")
@@ -186,6 +195,10 @@ def render_permit_pdf(fields: dict[str, Any], *, copy: str, verify_url: str, rep
     c.drawCentredString(right - qr_size / 2, qr_box[1] - 10, "扫码核验真伪")
     if fields.get("verification_id"):
         c.drawRightString(right, qr_box[1] - 21, f"核验码：{fields['verification_id']}")
+    seal_box = (LEFT + 150.0, qr_top - 104.0, LEFT + 250.0, qr_top - 4.0)
+    if fields.get("licence_id"):
+        c.setFont(FONT, 7.5)
+        c.drawString(LEFT, qr_box[1] - 21, f"电子证照标识：{fields['licence_id']}")
     y = min(y, qr_box[1] - 34) - 6
     notes_height = 14 + sum(len(_lines(n, right - LEFT, 9)) for n in NOTES) * 9 * 1.45
     if y - notes_height < 40:  # the notes do not fit under a long table: they continue on the back (second page)
@@ -202,7 +215,7 @@ def render_permit_pdf(fields: dict[str, Any], *, copy: str, verify_url: str, rep
     )
     c.showPage()
     c.save()
-    return buf.getvalue()
+    return buf.getvalue(), seal_box
 
 
 def render_notice_pdf(fields: dict[str, Any]) -> bytes:
@@ -313,3 +326,46 @@ def render_qualification_pdf(fields: dict[str, Any]) -> bytes:
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def render_seal_png(authority: str, size: int = 360) -> bytes:
+    """The visible electronic seal: a red ring, the authority's name along the upper arc, a star, and 电子印章 below
+    (the appearance of the signature; the seal's legal effect is the signature itself)."""
+    import math
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    red = (200, 16, 24, 255)
+    img = Image.new("RGBA", (size, size), (255, 255, 255, 0))
+    d = ImageDraw.Draw(img)
+    c, r = size / 2, size / 2 - 6
+    d.ellipse((c - r, c - r, c + r, c + r), outline=red, width=max(6, size // 40))
+    font_size = max(18, int(size / max(8, len(authority) * 0.9)))
+    font = ImageFont.truetype(str(font_file()), font_size, index=FONT_SUBFONT)
+    # the name along the arc from 210° to -30° (clockwise over the top)
+    n = len(authority)
+    span = 240 if n > 4 else 150
+    for i, ch in enumerate(authority):
+        angle = math.radians(90 + span / 2 - (span * (i + 0.5) / n))
+        x = c + (r - font_size * 0.95) * math.cos(angle)
+        y = c - (r - font_size * 0.95) * math.sin(angle)
+        glyph = Image.new("RGBA", (font_size * 2, font_size * 2), (255, 255, 255, 0))
+        ImageDraw.Draw(glyph).text(
+            (font_size / 2, font_size / 2), ch, font=font, fill=red, stroke_width=1, stroke_fill=red
+        )
+        glyph = glyph.rotate(math.degrees(angle) - 90, resample=Image.BICUBIC)
+        img.alpha_composite(glyph, (int(x - font_size), int(y - font_size)))
+    # the five-pointed star in the middle
+    star, outer, inner = [], size * 0.16, size * 0.065
+    for k in range(10):
+        rad = outer if k % 2 == 0 else inner
+        a = math.radians(90 + k * 36)
+        star.append((c + rad * math.cos(a), c - rad * math.sin(a)))
+    d.polygon(star, fill=red)
+    small = ImageFont.truetype(str(font_file()), int(size * 0.09), index=FONT_SUBFONT)
+    label = "电子印章"
+    w = d.textlength(label, font=small)
+    d.text((c - w / 2, c + size * 0.2), label, font=small, fill=red, stroke_width=1, stroke_fill=red)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()

@@ -154,6 +154,7 @@ class CertificateLink(BaseModel):
     url: str
     reprint: bool
     permit_no: str
+    licence_id: str | None = Field(default=None, description="电子证照标识（文件由发证机关加盖电子印章）")
 
 
 class NoticeLink(BaseModel):
@@ -188,7 +189,7 @@ class CompletionIn(BaseModel):
 @api_route(
     bp,
     "/permit-applications/{application_id}/certificate",
-    summary="打印施工许可证（PDF，含二维码）",
+    summary="打印施工许可证（加盖发证机关电子印章的PDF电子证照，含二维码）",
     tags=["施工许可"],
     roles=[Role.ENTERPRISE, *OFFICIAL_ROLES],
     query=CertificateQuery,

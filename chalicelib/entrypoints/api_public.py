@@ -343,6 +343,62 @@ def public_qualification_notices(ctx: Ctx, q: PageQuery):
     return cached(QualificationNoticePage(items=page.items, cursor=encode_cursor(page.cursor)))
 
 
+class LicenceFileIn(BaseModel):
+    """电子证照文件核验：上传施工许可证PDF文件（Base64），核验电子印章与证照状态"""
+
+    pdf_base64: str = Field(min_length=8, max_length=8_000_000, description="PDF文件内容（Base64编码，不超过约6MB）")
+
+
+class SealOut(BaseModel):
+    signed: bool = Field(description="文件带有电子印章")
+    intact: bool = Field(description="盖章后文件未被改动")
+    trusted: bool = Field(description="电子印章由平台认可的发证机关签发")
+    whole: bool = Field(description="盖章后未追加内容")
+    signer: str | None = Field(description="盖章单位")
+    signed_at: str | None = Field(description="盖章时间")
+
+
+class LicenceCheck(BaseModel):
+    """电子证照核验结果"""
+
+    genuine: bool
+    verdict: str
+    seal: SealOut
+    licence_id: str | None
+    permit_no: str | None
+    version: int | None = Field(description="文件的证照版本")
+    current_version: int | None = Field(description="当前有效的证照版本")
+    status: str | None
+    status_label: str | None
+    project_name: str | None
+    problems: list[str]
+
+
+@api_route(
+    bp,
+    "/public/licences/verify",
+    "POST",
+    summary="电子证照文件核验（电子印章、证照状态与版本）",
+    tags=[TAG],
+    roles=None,
+    body=LicenceFileIn,
+    response=LicenceCheck,
+)
+def public_licence_verify(ctx: Ctx, req: LicenceFileIn):
+    import base64
+    import binascii
+
+    from chalicelib.domain.errors import InvalidInput
+    from chalicelib.wiring import get_licence_service
+
+    _limit(ctx)
+    try:
+        pdf = base64.b64decode(req.pdf_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("文件内容不是有效的Base64编码", details=[{"field": "pdf_base64"}]) from None
+    return get_licence_service().check(pdf)
+
+
 class PermitVerifyQuery(BaseModel):
     vid: str | None = Field(default=None, min_length=8, max_length=64, description="证书二维码中的核验码")
     permit_no: str | None = Field(default=None, pattern=r"^\d{18}$", description="施工许可证编号")
@@ -358,6 +414,7 @@ class PermitVerification(BaseModel):
     issued_on: str | None
     region_code: str
     status: str
+    certificate_version: int = Field(default=1, description="当前有效的证书（电子证照）版本")
 
 
 @api_route(

@@ -556,8 +556,9 @@ class PermitService:
 class PermitDocuments:
     """Printing the certificate, completion filing, and the public verification of a permit."""
 
-    def __init__(self, service: PermitService):
+    def __init__(self, service: PermitService, licences: Any = None):
         self.s = service
+        self.licences = licences  # LicenceService: the issuing authority's electronic seal (电子证照)
 
     def certificate(self, p: Principal, meta: RequestMeta, application_id: str, *, copy: str) -> dict[str, Any]:
         """Print 正本 or 副本; every print is audited and every print after the first is marked as a reprint."""
@@ -566,7 +567,8 @@ class PermitDocuments:
             raise Conflict("施工许可证尚未核发或已废止，不能打印")
         if copy not in ("正本", "副本"):
             raise InvalidInput("copy 应为 正本 或 副本")
-        from chalicelib.domain.certificate import render_permit_pdf
+        from chalicelib.domain.certificate import render_permit
+        from chalicelib.domain.elicence import licence_id
         from chalicelib.domain.labels import authority_name
 
         r = self.s._records(app)
@@ -601,10 +603,13 @@ class PermitDocuments:
             "start_deadline": app.start_deadline,
             "edition": app.cert_version,
             "verification_id": app.verification_id,
+            "licence_id": licence_id(app.region_code, app.permit_no, app.cert_version),
         }
         # The QR code opens the public verification page of the web UI, which asks /public/permits/verify.
         url = f"{self.s.verify_base_url}/ui/#/public/verify?vid={app.verification_id}"
-        pdf = render_permit_pdf(fields, copy=copy, verify_url=url, reprint=app.prints)
+        pdf, seal_box = render_permit(fields, copy=copy, verify_url=url, reprint=app.prints)
+        if self.licences is not None:  # sealed by the issuing authority: the file is the electronic licence
+            pdf = self.licences.seal(pdf, region=app.region_code, authority=fields["issuer"], box=seal_box)
         key = f"exports/permits/{app.application_id}/v{app.cert_version}-{app.prints + 1}-{copy}.pdf"
         self.s.blobs.put(key, pdf, "application/pdf")
         printed = app.model_copy(
@@ -616,6 +621,7 @@ class PermitDocuments:
             "url": self.s.blobs.presign_get(key, f"施工许可证-{app.permit_no}-{copy}.pdf", 900),
             "reprint": app.prints > 0,
             "permit_no": app.permit_no,
+            "licence_id": fields["licence_id"],
         }
 
     def notice(self, p: Principal, application_id: str) -> dict[str, Any]:

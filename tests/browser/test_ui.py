@@ -181,6 +181,37 @@ def test_public_verifies_a_permit_by_its_verification_id(page):
     assert "未查到该证书" in page.locator("[data-test=verify-error]").inner_text()
 
 
+def test_the_public_checks_a_sealed_licence_file_and_a_tampered_copy(page, tmp_path):
+    """电子证照: the demo permit printed by its city (sealed by the issuing authority), then checked on the public
+    page by uploading the file; a copy with one changed byte is refused with the reason."""
+    import requests
+
+    from infra.local.demo import DEMO_PERMIT_NO, http_login
+
+    token = http_login(page.base, "city_jinhua")["id_token"]
+    link = requests.get(
+        f"{page.base}/permit-applications/demo-permit-0001/certificate?copy=正本",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()
+    pdf = requests.get(link["url"], timeout=10).content
+    genuine, tampered = tmp_path / "施工许可证.pdf", tmp_path / "改过的施工许可证.pdf"
+    genuine.write_bytes(pdf)
+    i = pdf.index(b"/Subject")
+    tampered.write_bytes(pdf[:i] + pdf[i : i + 40].replace(b"1", b"7", 1) + pdf[i + 40 :])
+    page.goto(f"{page.base}/ui/#/public/verify")
+    page.set_input_files("[data-test=licence-file]", str(genuine))
+    verdict = page.locator("[data-test=licence-verdict]")
+    verdict.wait_for(timeout=WAIT)
+    assert verdict.inner_text().strip() == "电子印章有效，证照状态：有效"
+    details = page.locator("[data-test=licence-details]").inner_text()
+    assert DEMO_PERMIT_NO in details and "金华市婺城区住房和城乡建设局" in details
+    shot(page, "05b-licence-file-verified")
+    page.set_input_files("[data-test=licence-file]", str(tampered))
+    page.wait_for_selector("text=文件在盖章后被改动", timeout=WAIT)
+    assert page.console_errors == [], page.console_errors
+
+
 def test_dashboard_renders_charts_for_the_province(page):
     page.goto(f"{page.base}/ui/#/login")
     sign_in(page, "province")
