@@ -297,6 +297,15 @@ def role_policies(with_cognito: bool) -> list[dict[str, Any]]:
             "Action": ["secretsmanager:GetSecretValue"],
             "Resource": [{"Ref": name} for name in ("NationalApiSecret", *APP_SECRETS)],
         },
+        {
+            # 电子证照: the issuing authorities' seal keys and the trust roots, provisioned by the province's CA under
+            # the prefix the functions read (LICENCE_SEAL_KEYS_PREFIX); the functions never create them on AWS.
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [
+                _sub("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:cmsp/licence-seal/*")
+            ],
+        },
         {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
     ]
     audit_arns = [_arn(audit.logical_id), _sub(f"${{{audit.logical_id}.Arn}}/index/*")]

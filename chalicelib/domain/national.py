@@ -527,6 +527,32 @@ def _contract_party(stages: list[StageRecord], kind: str) -> str | None:
     return None
 
 
+def licence_row(app: PermitApplication, resolver: Resolver, project: Any) -> NationalRow:
+    """电子证照: the current version of the permit's licence and its status (an extension, a suspension, a lapse
+    change the row, so the ministry receives every change)."""
+    from chalicelib.domain import elicence
+    from chalicelib.domain.labels import authority_name
+
+    code, name = elicence.status(str(app.state), app.cert_version, app.cert_version)
+    holder = getattr(project, "build_corp_code", None) or app.applicant_uscc
+    data = {
+        "LicenceID": elicence.licence_id(app.region_code, str(app.permit_no), app.cert_version),
+        "LicenceName": elicence.rules()["licence_name"],
+        "LicenceTypeCode": elicence.rules()["type_code"],
+        "BuilderLicenceNum": app.permit_no,
+        "PrjNum": app.prj_num,
+        "Version": app.cert_version,
+        "HolderName": getattr(project, "build_corp_name", None) or _name_of(resolver, holder),
+        "HolderCode": holder,
+        "IssuerName": authority_name(app.region_code),
+        "IssuerCode": elicence.issuer_code(app.region_code),
+        "IssueDate": day(app.issued_on),
+        "StatusCode": code,
+        "StatusName": name,
+    }
+    return NationalRow("TBBuilderLicenceECert", str(app.permit_no), _row(data))
+
+
 def permit_rows(app: PermitApplication, resolver: Resolver) -> list[NationalRow]:
     from chalicelib.domain.stages import DrawingReview
 
@@ -566,6 +592,8 @@ def permit_rows(app: PermitApplication, resolver: Resolver) -> list[NationalRow]
         "SupervisionIDCard": chief.id_no if chief else None,
     }
     rows = [NationalRow("TBBuilderLicenceManage", str(app.permit_no), _row(licence))]
+    if app.permit_no and app.issued_on:
+        rows.append(licence_row(app, resolver, project))
     persons = [(app.project_manager, 2)] + [(k, None) for k in app.safety_persons if k != app.project_manager]
     for key, user_type in persons:
         p = manager if key == app.project_manager else resolver.person(key, app.construction_uscc)

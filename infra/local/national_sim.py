@@ -183,6 +183,10 @@ RULES: dict[str, Rule] = {
         required=("BuilderLicenceNum", "PrjNum", "ConsCorpCode", "IssueCertDate"),
         formats={"PrjNum": "prjnum", "IssueCertDate": "date"},
     ),
+    "TBBuilderLicenceECert": Rule(
+        required=("LicenceID", "BuilderLicenceNum", "PrjNum", "Version", "IssuerName", "IssueDate", "StatusCode"),
+        formats={"PrjNum": "prjnum", "IssueDate": "date"},
+    ),
     "TBProjectBuilderUserInfo": Rule(
         required=("PrjNum", "BuilderLicenceNum", "CorpCode", "UserName", "IDCard", "UserType"),
         formats={"UserType": "user_type"},

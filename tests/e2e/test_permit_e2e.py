@@ -118,6 +118,21 @@ def test_permit_lifecycle_over_http(runtime):  # noqa: F811
     vid = re.search(r"核验码：(\S+)", text).group(1)
     public = call("GET", f"/public/permits/verify?vid={vid}", {})
     assert public["permit_no"] == permit_no and public["status"] == "有效"
+    # 电子证照: the file is sealed by 义乌市住房和城乡建设局 and the public check of the file says so; the licence
+    # reaches the ministry's simulator by the scheduled push, without a manual step
+    import base64
+
+    sealed = requests.get(link["url"], timeout=10).content
+    checked = call("POST", "/public/licences/verify", {}, {"pdf_base64": base64.b64encode(sealed).decode()})
+    assert checked["genuine"] and checked["seal"]["signer"] == "义乌市住房和城乡建设局" and checked["status"] == "VALID"
+    nat = runtime["national"]
+    assert wait_for(
+        lambda: (
+            requests.get(f"{nat}/__control/accepted/TBBuilderLicenceECert/{permit_no}", timeout=5).status_code == 200
+        ),
+        timeout=60,
+        interval=1,
+    ), "the electronic licence was not pushed"
     # 6. the manager is locked: an application for the second project with him is held up by the lock ...
     other = call(
         "POST",
