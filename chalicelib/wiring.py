@@ -237,6 +237,20 @@ def get_permit_service():
         timeouts=s.permit_timeouts,
         stages=get_stage_store(),
         calendar=get_work_calendar_service().calendar,
+        national=get_national_platform() if s.national_api_url else None,
+    )
+
+
+@cache
+def get_national_platform():
+    from chalicelib.adapters.national_http import HttpNationalPlatform
+
+    s = get_settings()
+    return HttpNationalPlatform(
+        s.national_api_url,
+        api_key=s.national_api_key,
+        secret_arn=s.national_api_secret_arn or None,
+        timeout=s.national_timeout_seconds,
     )
 
 
@@ -357,20 +371,13 @@ def get_audit_query_service():
 @cache
 def get_national_sync_service():
     from chalicelib.adapters.dynamo_sync import DynamoSyncStore, RegistryResolver
-    from chalicelib.adapters.national_http import HttpNationalPlatform
     from chalicelib.domain.person import person_key
     from chalicelib.services.national_sync import NationalSyncService
 
     s = get_settings()
-    platform = HttpNationalPlatform(
-        s.national_api_url,
-        api_key=s.national_api_key,
-        secret_arn=s.national_api_secret_arn or None,
-        timeout=s.national_timeout_seconds,
-    )
     return NationalSyncService(
         DynamoSyncStore(s.main_table, get_audit_log()),
-        platform,
+        get_national_platform(),
         RegistryResolver(get_registry_repository(), get_stage_store()),
         person_key=lambda id_type, id_no: person_key(id_type, id_no, person_key_secret()),
     )
@@ -471,6 +478,7 @@ def reset() -> None:
         get_stage_service,
         get_project_view,
         get_national_sync_service,
+        get_national_platform,
         get_statistics_service,
         get_data_use_service,
         get_qualification_application_service,

@@ -51,6 +51,7 @@ def platform(tmp_path, monkeypatch):
     from chalicelib import wiring
     from infra.bootstrap import bootstrap
     from infra.local.demo import seed_demo
+    from infra.local.national_sim import NationalSimulator
     from infra.local.runtime import stage_environment
 
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
@@ -59,12 +60,19 @@ def platform(tmp_path, monkeypatch):
         jwks_file = tmp_path / "jwks.json"
         jwks_file.write_text(json.dumps(moto_public_jwks()))
         env = {**stage_environment("local"), **out["env"], "OIDC_JWKS_URL": f"file://{jwks_file}"}
+        # the ministry's interface as the local runtime has it: the simulator (the permit check asks it about
+        # persons locked in other provinces; the sync tests start their own)
+        national = NationalSimulator(seed=1).start()
+        env.update(NATIONAL_API_URL=national.url, NATIONAL_API_KEY=national.api_key)
         for k, v in env.items():
             monkeypatch.setenv(k, v)
         wiring.reset()
         seed_demo()
-        yield {"session": session, **out}
-        wiring.reset()
+        try:
+            yield {"session": session, "national": national, **out}
+        finally:
+            national.stop()
+            wiring.reset()
 
 
 @pytest.fixture

@@ -92,6 +92,17 @@ class HttpNationalPlatform:
             raise NationalUnavailable(f"HTTP {resp.status}")
         return _json(resp.data)
 
+    def person_lock(self, id_card: str) -> dict[str, Any] | None:
+        """The in-progress project a person is locked on anywhere in the country (None: free)."""
+        try:
+            resp = self._request("POST", "/api/v1/person-locks/query", {"id_card": id_card})
+        except _NoAnswer as e:
+            raise NationalUnavailable(str(e)) from e
+        if resp.status != 200:
+            raise NationalUnavailable(f"HTTP {resp.status}")
+        body = _json(resp.data)
+        return body if body.get("locked") else None
+
 
 class _NoAnswer(Exception):
     pass

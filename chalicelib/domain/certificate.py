@@ -195,10 +195,14 @@ def render_permit(
     c.drawCentredString(right - qr_size / 2, qr_box[1] - 10, "扫码核验真伪")
     if fields.get("verification_id"):
         c.drawRightString(right, qr_box[1] - 21, f"核验码：{fields['verification_id']}")
-    seal_box = (LEFT + 150.0, qr_top - 104.0, LEFT + 250.0, qr_top - 4.0)
-    if fields.get("licence_id"):
-        c.setFont(FONT, 7.5)
-        c.drawString(LEFT, qr_box[1] - 21, f"电子证照标识：{fields['licence_id']}")
+    seal_box = (
+        LEFT + 196.0,
+        qr_top - 72.0,
+        LEFT + 280.0,
+        qr_top + 12.0,
+    )  # over 发证机关（盖章）, clear of the lines below
+    if fields.get("licence_id"):  # under the issuer block, beside the QR code: the page keeps its one-page layout
+        y = _para(c, f"电子证照标识：{fields['licence_id']}", LEFT, y - 2, right - LEFT - qr_size - 20, 7.5)
     y = min(y, qr_box[1] - 34) - 6
     notes_height = 14 + sum(len(_lines(n, right - LEFT, 9)) for n in NOTES) * 9 * 1.45
     if y - notes_height < 40:  # the notes do not fit under a long table: they continue on the back (second page)
@@ -211,7 +215,8 @@ def render_permit(
         y = _para(c, line, LEFT, y, right - LEFT, 9, leading=1.45)
     c.setKeywords(
         f"layout table={LEFT:.1f},{table_bottom:.1f},{right - LEFT:.1f},{table_top - table_bottom:.1f} "
-        f"qr={qr_box[0]:.1f},{qr_box[1]:.1f},{qr_box[2]:.1f},{qr_box[3]:.1f} bottom={y:.1f}"
+        f"qr={qr_box[0]:.1f},{qr_box[1]:.1f},{qr_box[2]:.1f},{qr_box[3]:.1f} bottom={y:.1f} "
+        f"seal={seal_box[0]:.1f},{seal_box[1]:.1f},{seal_box[2] - seal_box[0]:.1f},{seal_box[3] - seal_box[1]:.1f}"
     )
     c.showPage()
     c.save()

@@ -57,8 +57,10 @@ class PermitService:
         timeouts: dict[str, int] | None = None,
         stages: Any = None,
         calendar: Callable[[], WorkCalendar] = file_calendar,
+        national: Any = None,
     ):
         self.calendar = calendar  # the working-day calendar in force (data file + years loaded by the province)
+        self.national = national  # the national platform: persons locked on other provinces' projects (None: not asked)
         self.stages = stages  # stage records (contract filings, drawing review, ...) read by the checks
         self.store = store
         self.blobs = blobs
@@ -373,6 +375,30 @@ class PermitService:
                 parties[d.contract_type] = (getattr(ent, "name", None) or d.contractor_name, d.leader_name)
         return parties
 
+    def _locked_elsewhere(self, records: dict[str, Any]) -> list[str]:
+        """The project manager and the chief supervision engineer checked against the national platform's
+        in-progress projects: a lock in another province blocks the permit, and so does a query that got no answer
+        (nothing is issued on an unchecked person; the applicant resubmits)."""
+        if self.national is None:
+            return []
+        from chalicelib.services.ports import NationalUnavailable
+
+        out = []
+        for role, person in (("项目经理", records.get("manager")), ("总监理工程师", records.get("chief"))):
+            if person is None or not getattr(person, "id_no", None):
+                continue
+            try:
+                lock = self.national.person_lock(person.id_no)
+            except NationalUnavailable:
+                out.append(f"全国平台暂时无法查询，未能核查{role}在外省的在建项目锁定，请稍后重新提交")
+                continue
+            if lock and lock.get("province_code") != "330000":
+                out.append(
+                    f"{role}{person.name}已被{lock.get('province_name', '外省')}在建项目{lock.get('prj_num', '')}"
+                    f"（{lock.get('prj_name', '')}）锁定，该项目竣工验收前不能在本项目担任{role}"
+                )
+        return out
+
     def _check(self, app: PermitApplication, token: str, meta: RequestMeta) -> None:
         today = self._today()
         records = self._records(app)
@@ -384,6 +410,7 @@ class PermitService:
             on=today,
             safety=safety,
         )
+        missing += self._locked_elsewhere(records)
         flags: list[str] = []
         gaps: dict[str, list[str]] = {"第四条（四）": list(missing), "第四条（五）": [], "第四条（六）": []}
         if self.stages is not None:

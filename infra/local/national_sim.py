@@ -640,6 +640,8 @@ class NationalSimulator:
         self._rejected_ids: set[str] = set()
         self._national: dict[str, dict[str, tuple[int, dict[str, Any]]]] = {d: {} for d in PULL_DATASETS}
         self._seq = 0
+        # persons locked on in-progress projects of other provinces (项目经理、总监): ID number -> the project
+        self._person_locks: dict[str, dict[str, str]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
 
@@ -712,6 +714,16 @@ class NationalSimulator:
                 self._seq += 1
                 self._national[dataset][item["key"]] = (self._seq, copy.deepcopy(item["data"]))
 
+    def lock_person(self, id_card: str, prj_num: str, prj_name: str, province_code: str, province_name: str) -> None:
+        """A person locked on an in-progress project of another province (what the national query answers)."""
+        with self._lock:
+            self._person_locks[id_card.upper()] = {
+                "prj_num": prj_num,
+                "prj_name": prj_name,
+                "province_code": province_code,
+                "province_name": province_name,
+            }
+
     def accepted(self, dataset: str, key: str) -> dict[str, Any] | None:
         """The stored national record: the pushed data plus ``UpdateFlag`` ("U", or "D" once deleted)."""
         with self._lock:
@@ -745,7 +757,21 @@ class NationalSimulator:
             return self._status(req)
         if req.method == "GET" and (m := _PULL_PATH.match(req.path)):
             return self._pull(unquote(m.group(1)), req)
+        if req.method == "POST" and req.path == "/api/v1/person-locks/query":
+            return self._person_lock(req)
         return _error(404, "NOT_FOUND", "接口不存在")
+
+    def _person_lock(self, req: Request) -> Reply:
+        """人员在建项目锁定查询: is this ID number locked on an in-progress project anywhere in the country?"""
+        refusal = self._refusal(self._roll_fault(push=False))
+        if refusal is not None:
+            return refusal
+        id_card = str(_json_body(req.body).get("id_card") or "").strip().upper()
+        if not id_card:
+            raise BadRequest("id_card 缺失")
+        with self._lock:
+            lock = copy.deepcopy(self._person_locks.get(id_card))
+        return Reply(200, {"locked": lock is not None, **(lock or {})})
 
     def _roll_fault(self, push: bool) -> str | None:
         with self._lock:
@@ -856,6 +882,19 @@ class NationalSimulator:
             return Reply(200, {"ok": True})
         if req.method == "POST" and (m := _NATIONAL_PATH.match(req.path)):
             return self._control_national(unquote(m.group(1)), req)
+        if req.method == "POST" and req.path == "/__control/person-locks":
+            body = _json_body(req.body)
+            try:
+                self.lock_person(
+                    str(body["id_card"]),
+                    str(body["prj_num"]),
+                    str(body.get("prj_name") or ""),
+                    str(body["province_code"]),
+                    str(body["province_name"]),
+                )
+            except KeyError as exc:
+                raise BadRequest(f"缺少字段：{exc.args[0]}") from exc
+            return Reply(200, {"ok": True})
         if req.method == "GET" and (m := _ACCEPTED_PATH.match(req.path)):
             record = self.accepted(unquote(m.group(1)), unquote(m.group(2)))
             return Reply(200, record) if record is not None else _error(404, "NOT_FOUND", "国家平台无此记录")

@@ -128,3 +128,47 @@ def test_an_extension_supersedes_the_first_version(
     assert "已被第2版取代" in old["verdict"]
     new = verify(client, second)
     assert new["status_label"] == "有效" and new["version"] == 2 and link["licence_id"].split(".")[-2] == "02"
+
+
+def test_a_manager_locked_in_another_province_blocks_the_permit(client, platform, login, permits, monkeypatch):  # noqa: F811
+    """Before issuing, the project manager is checked against the national platform's in-progress projects (the
+    simulator answers "locked in 江苏"); a query without an answer blocks too, with its own reason."""
+    from chalicelib import wiring
+    from infra.local.national_sim import NationalSimulator
+    from tests.integration.test_imports import id_card
+    from tests.integration.test_permits import apply, pump_until
+
+    with NationalSimulator(seed=3) as sim:
+        monkeypatch.setenv("NATIONAL_API_URL", sim.url)
+        monkeypatch.setenv("NATIONAL_API_KEY", sim.api_key)
+        monkeypatch.setenv("NATIONAL_TIMEOUT_SECONDS", "0.5")
+        wiring.reset()
+        sim.lock_person(
+            id_card("33078219750312001"), "3201062501150003", "南京市江北新区综合体工程", "320000", "江苏省"
+        )
+        app_id = apply(client, login, permits["projects"][0], permits["people"]["李建华"])
+        v = pump_until(client, login, permits, app_id, lambda v: v["application"]["task_step"] == "await_completion")
+        assert (
+            "项目经理李建华已被江苏省在建项目3201062501150003（南京市江北新区综合体工程）锁定，"
+            "该项目竣工验收前不能在本项目担任项目经理"
+        ) in v["application"]["missing"]
+        assert v["application"]["state"] == "INCOMPLETE"
+    # the simulator is gone: the resubmitted application is not issued on an unchecked manager
+    ent = login("ent_yiwu")
+    r = client.http.post(
+        f"/permit-applications/{app_id}/resubmit",
+        headers={**JSON, **ent},
+        body=json.dumps({"version": v["application"]["version"], "changes": {}}),
+    )
+    assert r.status_code == 200, r.body
+    v = pump_until(
+        client,
+        login,
+        permits,
+        app_id,
+        lambda x: (
+            x["application"]["version"] > v["application"]["version"] + 1
+            and x["application"]["task_step"] == "await_completion"
+        ),
+    )
+    assert "全国平台暂时无法查询，未能核查项目经理在外省的在建项目锁定，请稍后重新提交" in v["application"]["missing"]

@@ -465,13 +465,25 @@ def test_the_certificate_prints_every_field_of_the_form_and_nothing_overlaps():
     qx, qy, qw, qh = box["qr"]
     assert qy + qh <= ty or qy >= ty + th or qx >= tx + tw or qx + qw <= tx  # the QR code's box is not in the table
     assert box["bottom"][0] > 30  # everything on its page, above the bottom margin (the notes may go overleaf)
+    from chalicelib.domain.elicence import licence_id
+
     normal = render_permit_pdf(
-        {**fields, "project_name": "金华市婺城区江南片区安置房工程"},
+        {
+            **fields,
+            "project_name": "金华市婺城区江南片区安置房工程",
+            "edition": 2,
+            "licence_id": licence_id("330702", "330702202611020001", 2),
+        },
         copy="正本",
         verify_url="https://example.cn/v",
         reprint=0,
     )
-    assert len(PdfReader(io.BytesIO(normal)).pages) == 1  # the usual certificate is one page
+    assert len(PdfReader(io.BytesIO(normal)).pages) == 1  # the usual certificate is one page, identifier included
+    assert "电子证照标识：1.2.156.3005.2." in "".join(PdfReader(io.BytesIO(normal)).pages[0].extract_text().split())
+    box = _layout(normal)
+    (tx, ty, tw, th), (qx, qy, qw, qh), (sx, sy, sw, sh) = box["table"], box["qr"], box["seal"]
+    assert sy + sh <= ty  # the seal is below the table
+    assert sx + sw <= qx  # and left of the QR code: nothing overlaps it but the 发证机关 line it seals
     fonts = _fonts(pdf)
     assert fonts and all(embedded for _, embedded in fonts), fonts  # every glyph comes with the document
     assert all("UMing" in name for name, _ in fonts), fonts  # the Song face, subset (no reader substitution)
