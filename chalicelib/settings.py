@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     # Secrets Manager names of the issuing authorities' seal keys (`{prefix}/{region}`) and trust roots
     # (`{prefix}/trust-roots`); provisioned by the province's CA on AWS, generated as a test CA on development stages.
     licence_seal_keys_prefix: str = "cmsp/licence-seal"  # a name, not a secret
+    # The local platform keeps its test CA and seal keys in its data folder instead (development stages only).
+    licence_seal_keys_dir: str = ""
     # The national (MOHURD) interface; on deployed stages the key is in Secrets Manager.
     national_api_url: str = ""
     national_api_key: str = ""

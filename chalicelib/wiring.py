@@ -293,11 +293,14 @@ def get_permit_documents():
 def get_licence_service():
     """The issuing authorities' electronic seals: keys in Secrets Manager; a development stage makes a test CA."""
     from chalicelib.adapters.dynamo_permits import DynamoPermitStore
-    from chalicelib.adapters.licence_seal import PadesSealer, SecretsSealKeys
+    from chalicelib.adapters.licence_seal import FileSealKeys, PadesSealer, SecretsSealKeys
     from chalicelib.services.licences import LicenceService
 
     s = get_settings()
-    keys = SecretsSealKeys(s.licence_seal_keys_prefix, create_missing=s.development)
+    if s.development and s.licence_seal_keys_dir:
+        keys = FileSealKeys(s.licence_seal_keys_dir)
+    else:
+        keys = SecretsSealKeys(s.licence_seal_keys_prefix, create_missing=s.development)
     return LicenceService(PadesSealer(keys), DynamoPermitStore(s.main_table, get_audit_log()))
 
 

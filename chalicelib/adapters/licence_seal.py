@@ -203,6 +203,50 @@ class SecretsSealKeys:
             return _split_pem(value["certs_pem"].encode())
 
 
+class FileSealKeys(SecretsSealKeys):
+    """The local platform's keys in its data folder (`LICENCE_SEAL_KEYS_DIR`), so that a restart keeps the test CA
+    and every licence sealed before it still verifies (moto's Secrets Manager is not kept across restarts).
+    Development stages only; each value is one JSON file written atomically."""
+
+    def __init__(self, directory: str):
+        super().__init__("local", create_missing=True)
+        from pathlib import Path
+
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, name: str):
+        return self.dir / f"{name}.json"
+
+    def _read(self, name: str) -> dict[str, str] | None:
+        if name in self._cache:
+            return self._cache[name]
+        path = self._path(name)
+        if not path.is_file():
+            return None
+        value = json.loads(path.read_text("utf-8"))
+        self._cache[name] = value
+        return value
+
+    def _write(self, name: str, value: dict[str, str]) -> dict[str, str]:
+        import os
+
+        path = self._path(name)
+        if path.exists():
+            return self._read(name) or value
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(value), "utf-8")
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # fails if another process wrote it first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        self._cache.pop(name, None)
+        return self._read(name) or value
+
+
 def _split_pem(data: bytes) -> list[bytes]:
     marker = b"-----END CERTIFICATE-----"
     return [part.strip() + b"\n" + marker + b"\n" for part in data.split(marker) if part.strip()]

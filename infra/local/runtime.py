@@ -357,6 +357,8 @@ class LocalPlatform:
         os.environ.update(stage_environment("local"))
         os.environ.update(out["env"])
         os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)  # printed on certificates' QR codes
+        if self.data_dir is not None:  # the test CA and the seal keys survive restarts with the data
+            os.environ.setdefault("LICENCE_SEAL_KEYS_DIR", str(self.data_dir / "licence-seal"))
         os.environ.update(self.extra_env)
         if self.data_dir is not None:
             # everything kept in the data folder goes back into the freshly created resources, before any request

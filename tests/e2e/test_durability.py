@@ -233,11 +233,21 @@ def test_a_crash_loses_nothing_acknowledged_and_workflows_continue(platform):
     # what the dashboard shows now is what it must show after the crash
     wait_for(lambda: p.consistency()["differences"] == [], 90, 2)
     overview_before = p.call("GET", "/statistics/overview?region=330782", county)
+    # an electronic licence sealed before the crash (the demo permit, printed by its city)
+    city = p.login("city_jinhua")
+    sealed = requests.get(
+        p.call("GET", "/permit-applications/demo-permit-0001/certificate?copy=正本", city)["url"], timeout=10
+    ).content
 
     # ---- crash -------------------------------------------------------------------------------------------------
     p.kill9()
     p.start()
     log = p.log.read_text()
+    # the seal keys came back with the data: the file sealed before the crash still verifies
+    import base64
+
+    again = p.call("POST", "/public/licences/verify", {}, {"pdf_base64": base64.b64encode(sealed).decode()})
+    assert again["genuine"] is True and again["status"] == "VALID", again
     assert "Data folder" in log and "restored" in log and "demo data seeded" not in log
     county, ent, province = p.login("county_yiwu"), p.login("ent_jiangong"), p.login("province")
     # the import job, its report file and the imported record
