@@ -8,6 +8,7 @@ identifier, the licence's status and whether a newer version replaced this one.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from chalicelib.domain import elicence
@@ -20,14 +21,12 @@ class LicenceService:
         self.permits = permits  # the permit store (resolve by permit number)
 
     def seal(self, pdf: bytes, *, region: str, authority: str, box: tuple[float, float, float, float]) -> bytes:
-        from chalicelib.domain.certificate import render_seal_png
-
         return self.sealer.seal(
             pdf,
             region=region,
             authority=authority,
             box=box,
-            seal_png=_seal_png(authority, render_seal_png),
+            seal_png=_seal_png(authority),
             reason="核发建筑工程施工许可证",
         )
 
@@ -83,11 +82,9 @@ class LicenceService:
         return answer
 
 
-_SEALS: dict[str, bytes] = {}
-
-
-def _seal_png(authority: str, render) -> bytes:
+@cache
+def _seal_png(authority: str) -> bytes:
     """The seal image of an authority (drawn once per process)."""
-    if authority not in _SEALS:
-        _SEALS[authority] = render(authority)
-    return _SEALS[authority]
+    from chalicelib.domain.certificate import render_seal_png
+
+    return render_seal_png(authority)

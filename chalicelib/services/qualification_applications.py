@@ -397,7 +397,7 @@ class QualificationApplicationService:
             if app.state != AppState.PUBLIC_NOTICE or not app.notice_until:
                 raise Conflict(f"该类申请须先公示{app.notice_days}日，公示期满无异议后方可准予许可")
             if self._now() < app.notice_until:
-                raise Conflict(f"公示期至{_cn_moment(app.notice_until)}，公示期满后方可准予许可")
+                raise Conflict(f"公示期至{cn_datetime(app.notice_until)}，公示期满后方可准予许可")
 
     def _decision_review(self, app: QualificationApplication, on: date, stage: str) -> ReviewSnapshot:
         """The review again at the decision: data may have changed since the submission."""
@@ -525,7 +525,7 @@ class QualificationApplicationService:
                     "person_name": a.person_name,
                     "decide_label": _authority(a.decide_level, a.region_code),
                     "notice_started_on": cn_date(date.fromisoformat(a.notice_started_on or self.today().isoformat())),
-                    "notice_until_label": _cn_moment(a.notice_until or now),
+                    "notice_until_label": cn_datetime(a.notice_until or now),
                 }
                 for a in page.items
                 if (a.notice_until or "") > now
@@ -637,7 +637,7 @@ class QualificationApplicationService:
     def _fresh(self, app: QualificationApplication, version: int) -> None:
         if app.version != version:
             last = app.steps[-1] if app.steps else None
-            who = f"{last.by}于{_cn_moment(last.at)}已办理“{_step_label(last.event)}”，" if last else ""
+            who = f"{last.by}于{cn_datetime(last.at)}已办理“{_step_label(last.event)}”，" if last else ""
             raise Conflict(f"{who}申请已更新（当前第{app.version}版，您看到的是第{version}版），请刷新后重试")
 
     @staticmethod
@@ -708,13 +708,13 @@ class QualificationApplicationService:
             if due and app.state in OPEN_STATES
             else None,
             "clock_paused": app.state == AppState.SUPPLEMENT_REQUESTED,
-            "notice_until_label": _cn_moment(app.notice_until) if app.notice_until else None,
+            "notice_until_label": cn_datetime(app.notice_until) if app.notice_until else None,
             "changes_labels": {k: CHANGEABLE_FIELDS.get(k, k) for k in app.changes},
             "steps": [
                 {
                     **s.model_dump(mode="json"),
                     "event_label": _step_label(s.event),
-                    "at_label": _cn_moment(s.at),
+                    "at_label": cn_datetime(s.at),
                     "level_label": _authority(s.level, app.region_code) if s.level else None,
                 }
                 for s in app.steps
@@ -752,10 +752,6 @@ def _step_label(event: str) -> str:
         return STATE_LABELS[AppEvent(event)]
     except ValueError:
         return event
-
-
-def _cn_moment(at: str) -> str:
-    return cn_datetime(at)
 
 
 def _effect_note(app: QualificationApplication) -> str:
